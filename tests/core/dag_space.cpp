@@ -46,15 +46,21 @@ TEST_CASE("chain_dag: one edge per layer, last node out, every edge kept") {
 }
 
 TEST_CASE("validate: a broken hand-built Dag throws at run time with the rule in the message") {
-  nas::Dag d{.inputs = 1, .nodes = 2, .output = nas::last_node, .keep = nas::keep_all,
-             .edge_count = 2, .edges = {}};
+  nas::Dag d{.inputs = 1,
+             .nodes = 2,
+             .output = nas::last_node,
+             .keep = nas::keep_all,
+             .edge_count = 2,
+             .edges = {}};
   d.edges[0] = {0, 1};
   d.edges[1] = {2, 1};
-  CHECK_THROWS_WITH_AS((void)nas::validate(d),
-                       doctest::Contains("points backwards; edges go from lower to higher node ids"),
-                       nas::InvalidArgument);
+  CHECK_THROWS_WITH_AS(
+      (void)nas::validate(d),
+      doctest::Contains("points backwards; edges go from lower to higher node ids"),
+      nas::InvalidArgument);
   d.edges[1] = {0, 0};
-  CHECK_THROWS_WITH_AS((void)nas::validate(d), doctest::Contains("self edge"), nas::InvalidArgument);
+  CHECK_THROWS_WITH_AS((void)nas::validate(d), doctest::Contains("self edge"),
+                       nas::InvalidArgument);
   nas::Dag two_inputs = d;
   two_inputs.inputs = 2;
   two_inputs.nodes = 1;
@@ -63,7 +69,8 @@ TEST_CASE("validate: a broken hand-built Dag throws at run time with the rule in
   CHECK_THROWS_WITH_AS((void)nas::validate(two_inputs),
                        doctest::Contains("edge points into an input node"), nas::InvalidArgument);
   d.edges[1] = {0, 1};
-  CHECK_THROWS_WITH_AS((void)nas::validate(d), doctest::Contains("appears twice"), nas::InvalidArgument);
+  CHECK_THROWS_WITH_AS((void)nas::validate(d), doctest::Contains("appears twice"),
+                       nas::InvalidArgument);
   d.edges[1] = {1, 2};
   CHECK(nas::validate(d).edge_count == 2);
   d.keep = 2;

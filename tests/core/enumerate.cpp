@@ -25,7 +25,8 @@ std::size_t edge_differences(const nas::CellGenotype<C>& a, const nas::CellGenot
 }
 }  // namespace
 
-TEST_CASE("architectures: NAS-Bench-201 enumerates exactly 15,625 distinct valid cells in rank order") {
+TEST_CASE(
+    "architectures: NAS-Bench-201 enumerates exactly 15,625 distinct valid cells in rank order") {
   std::unordered_set<nas::Genotype<nb201_space>> seen;
   std::uint64_t index = 0;
   for (const auto& g : nas::architectures<nb201_space>()) {
@@ -41,8 +42,8 @@ TEST_CASE("architectures: NAS-Bench-201 enumerates exactly 15,625 distinct valid
 }
 
 TEST_CASE("architectures: a small keep-2 space matches its closed-form count") {
-  using ops3 = nas::OpSet<nas::Op<"none", Zero>, nas::Op<"a", Conv>, nas::Op<"b", Conv>,
-                          nas::Op<"c", Conv>>;
+  using ops3 =
+      nas::OpSet<nas::Op<"none", Zero>, nas::Op<"a", Conv>, nas::Op<"b", Conv>, nas::Op<"c", Conv>>;
   constexpr auto dag = nas::dense_dag({.inputs = 2, .nodes = 3, .keep = 2});
   using small = nas::Space<nas::Cell<"normal", dag, ops3>>;
   // node 2: C(2,2)*9, node 3: C(3,2)*9, node 4: C(4,2)*9
@@ -163,7 +164,8 @@ TEST_CASE("mutate: NAS-Bench-201 changes exactly one edge's op") {
 TEST_CASE("mutate: refuses an invalid genotype and a space with a single architecture") {
   nas::Rng rng(0);
   CHECK_THROWS_WITH_AS((void)nas::mutate(nas::Genotype<nb201_space>{}, rng),
-                       doctest::Contains("nas::mutate needs a valid genotype"), nas::InvalidArgument);
+                       doctest::Contains("nas::mutate needs a valid genotype"),
+                       nas::InvalidArgument);
   using one = nas::OpSet<nas::Op<"only", Conv>>;
   constexpr auto dag = nas::make_dag({.inputs = 1}, {{0, 1}});
   using single = nas::Space<nas::Cell<"cell", dag, one>>;

@@ -50,7 +50,8 @@ constexpr const char* amoeba_text =
     "  reduce_concat = [3, 4, 6]\n"
     ")";
 constexpr const char* nb201_text =
-    "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|";
+    "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~"
+    "2|";
 
 template <class S>
 std::string darts_error(const std::string& text) {
@@ -85,14 +86,16 @@ TEST_CASE("DARTS text: the published genotypes read, print and read back to the 
     CHECK(g.valid());
     const std::string printed = nas::to_darts(g);
     CHECK(nas::parse_darts<darts_space>(printed) == g);
-    CHECK(nas::to_darts(nas::parse_darts<darts_space>(printed)) == printed);  // canonical text is stable
+    CHECK(nas::to_darts(nas::parse_darts<darts_space>(printed)) ==
+          printed);  // canonical text is stable
   }
   const auto v2 = nas::parse_darts<darts_space>(darts_v2_text);
   CHECK(v2.cell<"normal">().op(2, 5) == darts_ops::index_of<"dil_conv_3x3">);
   CHECK(v2.cell<"reduce">().op(2, 3) == darts_ops::index_of<"skip_connect">);
 }
 
-TEST_CASE("DARTS text: a text listing each node's inputs in ascending order round-trips byte for byte") {
+TEST_CASE(
+    "DARTS text: a text listing each node's inputs in ascending order round-trips byte for byte") {
   const std::string text =
       "Genotype(normal=[('sep_conv_3x3', 0), ('sep_conv_3x3', 1), ('sep_conv_3x3', 0), "
       "('sep_conv_3x3', 1), ('skip_connect', 0), ('sep_conv_3x3', 1), ('skip_connect', 0), "
@@ -112,7 +115,8 @@ TEST_CASE("DARTS text: concat lists as [..] and as range(a, b); fields in any or
   std::string reordered =
       "Genotype(reduce_concat=range(2, 6), reduce=[(\"max_pool_3x3\", 0), (\"max_pool_3x3\", 1), "
       "(\"skip_connect\", 2), (\"max_pool_3x3\", 1), (\"max_pool_3x3\", 0), (\"skip_connect\", 2), "
-      "(\"skip_connect\", 2), (\"max_pool_3x3\", 1)], normal_concat=[2, 3, 4, 5], normal=[('sep_conv_3x3', "
+      "(\"skip_connect\", 2), (\"max_pool_3x3\", 1)], normal_concat=[2, 3, 4, 5], "
+      "normal=[('sep_conv_3x3', "
       "0), ('sep_conv_3x3', 1), ('sep_conv_3x3', 0), ('sep_conv_3x3', 1), ('sep_conv_3x3', 1), "
       "('skip_connect', 0), ('skip_connect', 0), ('dil_conv_3x3', 2)])";
   CHECK(nas::parse_darts<darts_space>(reordered) == g);
@@ -132,7 +136,8 @@ TEST_CASE("DARTS text: AmoebaNet-A's layout keeps its concat lists [4, 5, 6] and
   CHECK(printed.find("normal_concat=[4, 5, 6]") != std::string::npos);
   CHECK(printed.find("reduce_concat=[3, 4, 6]") != std::string::npos);
   CHECK(nas::parse_darts<amoeba_space>(printed) == g);
-  CHECK(nas::to_darts(g, {.concat_as_range = true}).find("reduce_concat=[3, 4, 6]") != std::string::npos);
+  CHECK(nas::to_darts(g, {.concat_as_range = true}).find("reduce_concat=[3, 4, 6]") !=
+        std::string::npos);
 }
 
 TEST_CASE("DARTS text: a genotype literal parses at compile time") {
@@ -168,8 +173,9 @@ TEST_CASE("DARTS text: malformed and mismatched input names the position and the
   CHECK(darts_error<S>(with_normal("[('sep_conv_3x3', 0), ('sep_conv_3x3', 1)]")) ==
         "57: cell 'normal' lists 2 (op, input) pairs; it takes 8 (the inputs each of its 4 nodes "
         "keeps, in node order)");
-  CHECK(darts_error<S>(with_normal(pairs8.substr(0, pairs8.size() - 1) + ", ('sep_conv_3x3', 3)]")) ==
-        "185: cell 'normal' takes 8 (op, input) pairs; this is one more");
+  CHECK(
+      darts_error<S>(with_normal(pairs8.substr(0, pairs8.size() - 1) + ", ('sep_conv_3x3', 3)]")) ==
+      "185: cell 'normal' takes 8 (op, input) pairs; this is one more");
   CHECK(darts_error<S>("Genotype(normal=" + pairs8 + ", normal=" + pairs8 + ")") ==
         "186: field 'normal' appears twice");
   CHECK(darts_error<S>("Genotype(normal=" + pairs8 + ", normal_concat=[2, 3, 4, 5])") ==
@@ -185,12 +191,14 @@ TEST_CASE("DARTS text: malformed and mismatched input names the position and the
   CHECK(darts_error<S>("Genotype(normal_concat=range(4, 4))") == "32: range(4, 4) is empty");
   CHECK(darts_error<S>("Genotype(normal_concat=rangy(2, 6))") ==
         "23: expected a concat list '[...]' or 'range(a, b)'");
-  CHECK(darts_error<S>("Genotype(normal=[('sep_conv_3x3, 0)]") == "18: unterminated quoted op name");
+  CHECK(darts_error<S>("Genotype(normal=[('sep_conv_3x3, 0)]") ==
+        "18: unterminated quoted op name");
   CHECK(darts_error<S>("Genotype(normal=[('sep_conv_3x3', 99999999999)]") ==
         "34: input node is too large");
   CHECK(darts_error<S>("Genotype(normal=[('sep_conv_3x3' 0)]") ==
         "33: expected ',' between the op name and the input node");
-  CHECK(darts_error<S>(with_normal(pairs8) + " trailing") == "419: unexpected text after the closing ')'");
+  CHECK(darts_error<S>(with_normal(pairs8) + " trailing") ==
+        "419: unexpected text after the closing ')'");
   CHECK(darts_error<S>("Genotype(normal=[") ==
         "17: expected '(' to open an (op, input) pair but the text ended");
 }
@@ -201,7 +209,8 @@ TEST_CASE("DARTS text: a ParseError shows line, column and a caret under the pro
     FAIL("expected a ParseError");
   } catch (const nas::ParseError& e) {
     const std::string what = e.what();
-    CHECK(what.find("cannot read DARTS genotype at offset 21 (line 2, column 12)") != std::string::npos);
+    CHECK(what.find("cannot read DARTS genotype at offset 21 (line 2, column 12)") !=
+          std::string::npos);
     CHECK(what.find("\n    normal=[('conv_9x9', 0)])\n             ^") != std::string::npos);
   }
 }
@@ -213,10 +222,12 @@ TEST_CASE("NAS-Bench-201 text: round trip, and every published form of an edge")
   CHECK(g.cell<"cell">().op(0, 3) == nb201_ops::index_of<"skip_connect">);
   // edges of a node may be listed in any order
   const auto h = nas::parse_nb201<nb201_space>(
-      "|nor_conv_3x3~0|+|avg_pool_3x3~1|nor_conv_3x3~0|+|skip_connect~2|nor_conv_3x3~1|skip_connect~0|");
+      "|nor_conv_3x3~0|+|avg_pool_3x3~1|nor_conv_3x3~0|+|skip_connect~2|nor_conv_3x3~1|skip_"
+      "connect~0|");
   CHECK(h == g);
   for (auto a : {"|none~0|+|none~0|none~1|+|none~0|none~1|none~2|",
-                 "|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_1x1~0|skip_connect~1|skip_connect~2|"}) {
+                 "|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_1x1~0|skip_connect~1|"
+                 "skip_connect~2|"}) {
     CHECK(nas::to_nb201(nas::parse_nb201<nb201_space>(a)) == a);
   }
 }
@@ -224,11 +235,16 @@ TEST_CASE("NAS-Bench-201 text: round trip, and every published form of an edge")
 TEST_CASE("NAS-Bench-201 text: malformed input names the position and the problem") {
   CHECK(nb201_error(nb201_text) == "no error");
   CHECK(nb201_error("") == "0: expected '|' to open the group of node 1");
-  CHECK(nb201_error("|nor_conv_3x3~0|") == "16: the string ended after 1 node group(s); cell 'cell' has 3 computed nodes");
+  CHECK(nb201_error("|nor_conv_3x3~0|") ==
+        "16: the string ended after 1 node group(s); cell 'cell' has 3 computed nodes");
   CHECK(nb201_error("|conv~0|") ==
-        "1: unknown op 'conv'; cell 'cell' has ops none, skip_connect, nor_conv_1x1, nor_conv_3x3, avg_pool_3x3");
-  CHECK(nb201_error("|nor_conv_3x3~1|") == "14: node 1 has no edge from node 1; its inputs are nodes 0 to 0");
-  CHECK(nb201_error("|nor_conv_3x3-0|") == "1: unknown op 'nor_conv_3x3-0'; cell 'cell' has ops none, skip_connect, nor_conv_1x1, nor_conv_3x3, avg_pool_3x3");
+        "1: unknown op 'conv'; cell 'cell' has ops none, skip_connect, nor_conv_1x1, nor_conv_3x3, "
+        "avg_pool_3x3");
+  CHECK(nb201_error("|nor_conv_3x3~1|") ==
+        "14: node 1 has no edge from node 1; its inputs are nodes 0 to 0");
+  CHECK(nb201_error("|nor_conv_3x3-0|") ==
+        "1: unknown op 'nor_conv_3x3-0'; cell 'cell' has ops none, skip_connect, nor_conv_1x1, "
+        "nor_conv_3x3, avg_pool_3x3");
   CHECK(nb201_error("|nor_conv_3x3~|") == "14: expected input node (a non-negative integer)");
   CHECK(nb201_error("|nor_conv_3x3~0+") == "15: expected '|' after an edge");
   CHECK(nb201_error("|nor_conv_3x3~0|+|nor_conv_3x3~0|+") ==
@@ -240,7 +256,8 @@ TEST_CASE("NAS-Bench-201 text: malformed input names the position and the proble
   CHECK(nb201_error(std::string(nb201_text) + " x") ==
         "96: unexpected text after the last node group; cell 'cell' has 3 computed nodes");
   CHECK(nb201_error(std::string("\n") + nb201_text + "\n") == "no error");
-  CHECK(nb201_error("|nor_conv_3x3~0| |") == "16: expected '+' after 1 node group(s); cell 'cell' has 3 computed nodes");
+  CHECK(nb201_error("|nor_conv_3x3~0| |") ==
+        "16: expected '+' after 1 node group(s); cell 'cell' has 3 computed nodes");
   CHECK(nb201_error("|nor_conv_3x3~0|+|,") == "18: expected an op name");
 }
 
@@ -267,7 +284,8 @@ TEST_CASE("JSON: round trip for every space, and nas::parse detects the format")
 
 TEST_CASE("JSON: malformed and mismatched input names the position and the problem") {
   const std::string ok_reduce =
-      "\"reduce\": {\"edges\": [[0,2,\"max_pool_3x3\"],[1,2,\"max_pool_3x3\"],[0,3,\"max_pool_3x3\"],"
+      "\"reduce\": {\"edges\": "
+      "[[0,2,\"max_pool_3x3\"],[1,2,\"max_pool_3x3\"],[0,3,\"max_pool_3x3\"],"
       "[1,3,\"max_pool_3x3\"],[0,4,\"max_pool_3x3\"],[1,4,\"max_pool_3x3\"],[0,5,\"max_pool_3x3\"],"
       "[1,5,\"max_pool_3x3\"]], \"concat\": [2,3,4,5]}";
   CHECK(json_error("[]") == "0: expected an object with one member per cell kind");
@@ -299,5 +317,6 @@ TEST_CASE("DARTS text: trailing commas, as Python allows") {
   text.replace(text.find("5], reduce="), 2, "5,]");
   text.replace(text.size() - 1, 1, ",)");
   CHECK(nas::parse_darts<darts_space>(text) == g);
-  CHECK(darts_error<darts_space>("Genotype(normal=[,])") == "17: expected '(' to open an (op, input) pair");
+  CHECK(darts_error<darts_space>("Genotype(normal=[,])") ==
+        "17: expected '(' to open an (op, input) pair");
 }

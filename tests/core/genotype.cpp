@@ -11,15 +11,23 @@ namespace {
 constexpr nas::Genotype<darts_space> darts_v2() {
   nas::Genotype<darts_space> g;
   g.cell<"normal">()
-      .set(0, 2, "sep_conv_3x3").set(1, 2, "sep_conv_3x3")
-      .set(0, 3, "sep_conv_3x3").set(1, 3, "sep_conv_3x3")
-      .set(1, 4, "sep_conv_3x3").set(0, 4, "skip_connect")
-      .set(0, 5, "skip_connect").set(2, 5, "dil_conv_3x3");
+      .set(0, 2, "sep_conv_3x3")
+      .set(1, 2, "sep_conv_3x3")
+      .set(0, 3, "sep_conv_3x3")
+      .set(1, 3, "sep_conv_3x3")
+      .set(1, 4, "sep_conv_3x3")
+      .set(0, 4, "skip_connect")
+      .set(0, 5, "skip_connect")
+      .set(2, 5, "dil_conv_3x3");
   g.cell<"reduce">()
-      .set(0, 2, "max_pool_3x3").set(1, 2, "max_pool_3x3")
-      .set(2, 3, "skip_connect").set(1, 3, "max_pool_3x3")
-      .set(0, 4, "max_pool_3x3").set(2, 4, "skip_connect")
-      .set(2, 5, "skip_connect").set(1, 5, "max_pool_3x3");
+      .set(0, 2, "max_pool_3x3")
+      .set(1, 2, "max_pool_3x3")
+      .set(2, 3, "skip_connect")
+      .set(1, 3, "max_pool_3x3")
+      .set(0, 4, "max_pool_3x3")
+      .set(2, 4, "skip_connect")
+      .set(2, 5, "skip_connect")
+      .set(1, 5, "max_pool_3x3");
   return g;
 }
 }  // namespace
@@ -52,10 +60,12 @@ TEST_CASE("Genotype: the keep rule is checked and the problem named") {
   CHECK(g.describe_problem() == "cell 'normal': node 5 keeps 3 input(s); it must keep 2");
 
   nas::Genotype<nb201_space> n;
-  CHECK(n.describe_problem() == "cell 'cell': edge (0 -> 1) has no op; a 'cell' cell keeps every edge");
+  CHECK(n.describe_problem() ==
+        "cell 'cell': edge (0 -> 1) has no op; a 'cell' cell keeps every edge");
   auto c = darts_v2();
   c.cell<"reduce">().set_concat({});
-  CHECK(c.describe_problem() == "cell 'reduce': the concat list is empty; concatenate at least one node");
+  CHECK(c.describe_problem() ==
+        "cell 'reduce': the concat list is empty; concatenate at least one node");
 }
 
 TEST_CASE("Genotype: setters refuse edges, ops and concat nodes the cell does not have") {

@@ -34,19 +34,19 @@ inline constexpr auto nb201_dag = nas::make_dag({.inputs = 1, .output = nas::las
 using nb201_space = nas::Space<nas::Cell<"cell", nb201_dag, nb201_ops>>;
 
 /// A layer-wise chain (ProxylessNAS-style): one op per layer.
-using mobile_ops = nas::OpSet<nas::Op<"mb3_e3", Conv>, nas::Op<"mb3_e6", Conv>,
-                              nas::Op<"mb5_e3", Conv>, nas::Op<"mb7_e6", Conv>,
-                              nas::Op<"zero", Zero>>;
+using mobile_ops =
+    nas::OpSet<nas::Op<"mb3_e3", Conv>, nas::Op<"mb3_e6", Conv>, nas::Op<"mb5_e3", Conv>,
+               nas::Op<"mb7_e6", Conv>, nas::Op<"zero", Zero>>;
 inline constexpr auto chain6 = nas::chain_dag({.layers = 6});
 using chain_space = nas::Space<nas::Cell<"layers", chain6, mobile_ops>>;
 
 /// The NASNet/AmoebaNet cell: 2 inputs, 5 nodes, concat of a subset.
 inline constexpr auto nasnet_dag = nas::dense_dag({.inputs = 2, .nodes = 5, .keep = 2});
-using amoeba_ops = nas::OpSet<nas::Op<"none", Zero>, nas::Op<"avg_pool_3x3", Pool>,
-                              nas::Op<"max_pool_3x3", Pool>, nas::Op<"skip_connect", Identity>,
-                              nas::Op<"sep_conv_3x3", Conv>, nas::Op<"sep_conv_5x5", Conv>,
-                              nas::Op<"sep_conv_7x7", Conv>, nas::Op<"conv_7x1_1x7", Conv>,
-                              nas::Op<"dil_conv_3x3", Conv>>;
+using amoeba_ops =
+    nas::OpSet<nas::Op<"none", Zero>, nas::Op<"avg_pool_3x3", Pool>, nas::Op<"max_pool_3x3", Pool>,
+               nas::Op<"skip_connect", Identity>, nas::Op<"sep_conv_3x3", Conv>,
+               nas::Op<"sep_conv_5x5", Conv>, nas::Op<"sep_conv_7x7", Conv>,
+               nas::Op<"conv_7x1_1x7", Conv>, nas::Op<"dil_conv_3x3", Conv>>;
 using amoeba_space = nas::Space<nas::Cell<"normal", nasnet_dag, amoeba_ops>,
                                 nas::Cell<"reduce", nasnet_dag, amoeba_ops>>;
 

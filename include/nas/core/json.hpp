@@ -59,8 +59,8 @@ class Reader {
   static constexpr std::size_t max_depth = 64;
 
   void skip_space() {
-    while (pos_ < text_.size() &&
-           (text_[pos_] == ' ' || text_[pos_] == '\t' || text_[pos_] == '\n' || text_[pos_] == '\r'))
+    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t' ||
+                                   text_[pos_] == '\n' || text_[pos_] == '\r'))
       ++pos_;
   }
   bool eat(char c) {
@@ -144,7 +144,8 @@ class Reader {
     }
     const std::size_t int_start = pos_;
     digits();
-    if (text_[int_start] == '0' && pos_ - int_start > 1) fail(int_start, "leading zero in a number");
+    if (text_[int_start] == '0' && pos_ - int_start > 1)
+      fail(int_start, "leading zero in a number");
     double value = 0.0;
     for (std::size_t i = int_start; i < pos_; ++i) value = value * 10.0 + (text_[i] - '0');
     if (pos_ < text_.size() && text_[pos_] == '.') {
@@ -164,7 +165,8 @@ class Reader {
       const std::size_t e = pos_;
       digits();
       int exponent = 0;
-      for (std::size_t i = e; i < pos_ && exponent < 10000; ++i) exponent = exponent * 10 + (text_[i] - '0');
+      for (std::size_t i = e; i < pos_ && exponent < 10000; ++i)
+        exponent = exponent * 10 + (text_[i] - '0');
       value *= std::pow(10.0, sign * exponent);
     }
     if (!std::isfinite(value)) fail(start, "number out of range");
@@ -195,10 +197,14 @@ class Reader {
     for (int i = 0; i < 4; ++i, ++pos_) {
       const char h = text_[pos_];
       std::uint32_t d = 0;
-      if (h >= '0' && h <= '9') d = static_cast<std::uint32_t>(h - '0');
-      else if (h >= 'a' && h <= 'f') d = static_cast<std::uint32_t>(h - 'a' + 10);
-      else if (h >= 'A' && h <= 'F') d = static_cast<std::uint32_t>(h - 'A' + 10);
-      else fail(pos_, "expected a hex digit after \\u");
+      if (h >= '0' && h <= '9')
+        d = static_cast<std::uint32_t>(h - '0');
+      else if (h >= 'a' && h <= 'f')
+        d = static_cast<std::uint32_t>(h - 'a' + 10);
+      else if (h >= 'A' && h <= 'F')
+        d = static_cast<std::uint32_t>(h - 'A' + 10);
+      else
+        fail(pos_, "expected a hex digit after \\u");
       cp = cp * 16 + d;
     }
     return cp;
@@ -220,14 +226,30 @@ class Reader {
       if (pos_ >= text_.size()) fail(start, "unterminated string");
       const char e = text_[pos_++];
       switch (e) {
-        case '"': out += '"'; break;
-        case '\\': out += '\\'; break;
-        case '/': out += '/'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'n': out += '\n'; break;
-        case 'r': out += '\r'; break;
-        case 't': out += '\t'; break;
+        case '"':
+          out += '"';
+          break;
+        case '\\':
+          out += '\\';
+          break;
+        case '/':
+          out += '/';
+          break;
+        case 'b':
+          out += '\b';
+          break;
+        case 'f':
+          out += '\f';
+          break;
+        case 'n':
+          out += '\n';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case 't':
+          out += '\t';
+          break;
         case 'u': {
           std::uint32_t cp = hex4();
           if (cp >= 0xD800 && cp <= 0xDBFF) {
@@ -264,11 +286,21 @@ class Reader {
   std::string out = "\"";
   for (const char c : text) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           constexpr char hex[] = "0123456789abcdef";

@@ -39,8 +39,8 @@ class ParseError : public InvalidArgument {
       }
     std::string out = "nas: cannot read ";
     out.append(format);
-    out += " at offset " + std::to_string(offset) + " (line " + std::to_string(line) +
-           ", column " + std::to_string(offset - line_start + 1) + "): " + problem;
+    out += " at offset " + std::to_string(offset) + " (line " + std::to_string(line) + ", column " +
+           std::to_string(offset - line_start + 1) + "): " + problem;
     // An excerpt of at most 60 characters of the offending line around the offset.
     std::size_t line_end = text.find('\n', offset);
     if (line_end == std::string_view::npos) line_end = text.size();

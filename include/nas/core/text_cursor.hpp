@@ -20,10 +20,7 @@ inline std::string to_message_part(const std::string& s) { return s; }
 inline std::string to_message_part(const char* s) { return s; }
 inline std::string to_message_part(char c) { return std::string(1, c); }
 template <class T>
-  requires std::is_integral_v<T>
-std::string to_message_part(T v) {
-  return std::to_string(v);
-}
+  requires std::is_integral_v<T> std::string to_message_part(T v) { return std::to_string(v); }
 
 struct TextCursor {
   std::string_view text;
@@ -42,8 +39,8 @@ struct TextCursor {
   [[nodiscard]] constexpr char peek() const noexcept { return at_end() ? '\0' : text[pos]; }
 
   constexpr void skip_space() noexcept {
-    while (!at_end() && (text[pos] == ' ' || text[pos] == '\t' || text[pos] == '\n' ||
-                         text[pos] == '\r'))
+    while (!at_end() &&
+           (text[pos] == ' ' || text[pos] == '\t' || text[pos] == '\n' || text[pos] == '\r'))
       ++pos;
   }
   /// Skips spaces, then consumes `c` if it is next.
@@ -68,8 +65,8 @@ struct TextCursor {
   }
 
   static constexpr bool is_word_char(char c) noexcept {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '.' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '.' || c == '-';
   }
   /// A run of letters, digits, '_', '.' and '-' (possibly empty); no space skipped.
   constexpr std::string_view word() noexcept {

@@ -22,9 +22,10 @@ namespace nas {
 /// is true. Specialize it for a module type you cannot change:
 /// `template <> inline constexpr bool nas::enable_zero_op<TheirZero> = true;`
 template <class Module>
-inline constexpr bool enable_zero_op =
-    requires { requires static_cast<bool>(Module::nas_zero_op); } ||
-    requires { requires static_cast<bool>(Module::ContainedType::nas_zero_op); };
+inline constexpr bool enable_zero_op = requires {
+  requires static_cast<bool>(Module::nas_zero_op);
+}
+|| requires { requires static_cast<bool>(Module::ContainedType::nas_zero_op); };
 
 /// Marks `Module` as an identity operation at stride 1 (the `skip_connect` of
 /// DARTS and NAS-Bench-201). Used by nas::nb201_unique_key, which treats an
@@ -34,9 +35,10 @@ inline constexpr bool enable_zero_op =
 /// `Module::ContainedType::nas_identity_op` is a `static constexpr bool` that is
 /// true; specialize it for a module type you cannot change.
 template <class Module>
-inline constexpr bool enable_identity_op =
-    requires { requires static_cast<bool>(Module::nas_identity_op); } ||
-    requires { requires static_cast<bool>(Module::ContainedType::nas_identity_op); };
+inline constexpr bool enable_identity_op = requires {
+  requires static_cast<bool>(Module::nas_identity_op);
+}
+|| requires { requires static_cast<bool>(Module::ContainedType::nas_identity_op); };
 
 namespace diagnostic {
 // Declared, never defined: reached only during constant evaluation, where the
@@ -47,15 +49,17 @@ void op_name_must_be_non_empty_and_use_only_letters_digits_underscore_dot_or_das
 
 namespace detail {
 constexpr bool is_op_name_char(char c) noexcept {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         c == '_' || c == '.' || c == '-';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '.' || c == '-';
 }
 
 template <FixedString Name>
 consteval bool check_op_name() {
   bool ok = !Name.empty();
   for (char c : Name.view()) ok = ok && is_op_name_char(c);
-  if (!ok) diagnostic::op_name_must_be_non_empty_and_use_only_letters_digits_underscore_dot_or_dash<Name>();
+  if (!ok)
+    diagnostic::op_name_must_be_non_empty_and_use_only_letters_digits_underscore_dot_or_dash<
+        Name>();
   return true;
 }
 

@@ -32,10 +32,9 @@ consteval bool check_unique_op_names() {
     for (auto m : names) c += (m == n) ? 1U : 0U;
     return c;
   };
-  ((count(Ops::name) > 1
-        ? diagnostic::op_names_in_an_OpSet_must_be_unique__this_name_appears_twice<
-              Ops::fixed_name>()
-        : void()),
+  ((count(Ops::name) > 1 ? diagnostic::op_names_in_an_OpSet_must_be_unique__this_name_appears_twice<
+                               Ops::fixed_name>()
+                         : void()),
    ...);
   return true;
 }
@@ -56,8 +55,8 @@ concept unique_op_names = check_unique_op_names<Ops...>();
 /// unique. A repeated name fails at the user's line and names the op.
 /// Models: nas::op_set.
 template <op_descriptor... Ops>
-  requires(sizeof...(Ops) > 0) && detail::unique_op_names<Ops...>
-struct OpSet {
+  requires(sizeof...(Ops) > 0)
+&&detail::unique_op_names<Ops...> struct OpSet {
   /// Number of ops.
   static constexpr std::size_t size = sizeof...(Ops);
   /// Op names in index order.

@@ -15,7 +15,7 @@ namespace nas {
 namespace detail {
 template <cell_kind C>
 inline constexpr bool canonical_applies =
-    C::dag.keeps_all() && C::dag.output == Output::last_node && C::node_count <= 9;
+    C::dag.keeps_all() && C::dag.output == Output::last_node&& C::node_count <= 9;
 
 template <cell_kind C>
 constexpr CellGenotype<C> canonical_cell(const CellGenotype<C>& g) {
@@ -55,7 +55,9 @@ constexpr CellGenotype<C> canonical_cell(const CellGenotype<C>& g) {
   std::array<std::size_t, m> perm{};
   for (std::size_t i = 0; i < m; ++i) perm[i] = dag.inputs + i;
   CellGenotype<C> best = base;
-  auto relabel = [&](std::size_t v) { return v < dag.inputs || v == out ? v : perm[v - dag.inputs]; };
+  auto relabel = [&](std::size_t v) {
+    return v < dag.inputs || v == out ? v : perm[v - dag.inputs];
+  };
   do {
     CellGenotype<C> candidate;
     std::array<bool, C::edge_count> filled{};

@@ -27,9 +27,10 @@ template <FixedString Name>
 consteval bool check_cell_name() {
   bool ok = !Name.empty();
   for (char c : Name.view())
-    ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                c == '_');
-  if (!ok) diagnostic::cell_name_must_be_non_empty_and_use_only_letters_digits_or_underscore<Name>();
+    ok = ok &&
+         ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_');
+  if (!ok)
+    diagnostic::cell_name_must_be_non_empty_and_use_only_letters_digits_or_underscore<Name>();
   return true;
 }
 
@@ -48,7 +49,8 @@ consteval bool check_cell_ops() {
 }
 
 template <FixedString Name, Dag Shape, class Ops>
-concept valid_cell = check_cell_name<Name>() && check_cell_dag(Shape) && check_cell_ops<Shape, Ops>();
+concept valid_cell = check_cell_name<Name>() &&
+    check_cell_dag(Shape) && check_cell_ops<Shape, Ops>();
 }  // namespace detail
 
 /// A cell kind: a name, a DAG shape and the op set searched on its edges.

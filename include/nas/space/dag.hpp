@@ -49,11 +49,11 @@ struct Edge {
 /// nas::make_dag or nas::chain_dag, which check every rule at compile time and
 /// report a broken one at the user's line.
 struct Dag {
-  std::size_t inputs = 0;               ///< number of input nodes
-  std::size_t nodes = 0;                ///< number of computed nodes
-  Output output = Output::concat_nodes;  ///< the output rule
-  std::size_t keep = keep_all;          ///< inputs a derived node keeps, or nas::keep_all
-  std::size_t edge_count = 0;           ///< number of edges
+  std::size_t inputs = 0;                   ///< number of input nodes
+  std::size_t nodes = 0;                    ///< number of computed nodes
+  Output output = Output::concat_nodes;     ///< the output rule
+  std::size_t keep = keep_all;              ///< inputs a derived node keeps, or nas::keep_all
+  std::size_t edge_count = 0;               ///< number of edges
   std::array<Edge, max_dag_edges> edges{};  ///< the first `edge_count` are used
 
   /// Inputs plus computed nodes.
@@ -93,17 +93,17 @@ struct Dag {
 
 /// Options of nas::dense_dag. Defaults are the DARTS cell.
 struct DenseDagOptions {
-  std::size_t inputs = 2;               ///< input nodes (the two previous cells in DARTS)
-  std::size_t nodes = 4;                ///< computed nodes
+  std::size_t inputs = 2;                ///< input nodes (the two previous cells in DARTS)
+  std::size_t nodes = 4;                 ///< computed nodes
   Output output = Output::concat_nodes;  ///< output rule
-  std::size_t keep = 2;                 ///< inputs a derived node keeps, or nas::keep_all
+  std::size_t keep = 2;                  ///< inputs a derived node keeps, or nas::keep_all
 };
 
 /// Options of nas::make_dag. Defaults are the NAS-Bench-201 cell.
 struct DagOptions {
-  std::size_t inputs = 1;            ///< input nodes
+  std::size_t inputs = 1;             ///< input nodes
   Output output = Output::last_node;  ///< output rule
-  std::size_t keep = keep_all;       ///< inputs a derived node keeps, or nas::keep_all
+  std::size_t keep = keep_all;        ///< inputs a derived node keeps, or nas::keep_all
 };
 
 /// Options of nas::chain_dag.
@@ -126,13 +126,16 @@ constexpr void check_edge_count(std::size_t count) {
 }
 constexpr void check_edge_goes_forward(std::size_t from, std::size_t to) {
   if (from == to)
-    diagnostic::invalid_dag_shape("self edge (node -> same node); edges go from lower to higher node ids");
+    diagnostic::invalid_dag_shape(
+        "self edge (node -> same node); edges go from lower to higher node ids");
   if (from > to)
-    diagnostic::invalid_dag_shape("edge (from -> to) points backwards; edges go from lower to higher node ids");
+    diagnostic::invalid_dag_shape(
+        "edge (from -> to) points backwards; edges go from lower to higher node ids");
 }
 constexpr void check_edge_target(std::size_t to, std::size_t inputs) {
   if (to < inputs)
-    diagnostic::invalid_dag_shape("edge points into an input node; input nodes have no incoming edges");
+    diagnostic::invalid_dag_shape(
+        "edge points into an input node; input nodes have no incoming edges");
 }
 constexpr void check_edge_unique(std::size_t from, std::size_t to, bool seen) {
   if (seen) diagnostic::invalid_dag_shape("edge (from -> to) appears twice");
@@ -141,13 +144,18 @@ constexpr void check_edge_unique(std::size_t from, std::size_t to, bool seen) {
 }
 constexpr void check_node_has_input(std::size_t node, std::size_t in_degree) {
   if (in_degree == 0)
-    diagnostic::invalid_dag_shape("a computed node has no input; every computed node needs an incoming edge");
+    diagnostic::invalid_dag_shape(
+        "a computed node has no input; every computed node needs an incoming edge");
   (void)node;
 }
 constexpr void check_keep(std::size_t node, std::size_t in_degree, std::size_t keep) {
-  if (keep == 0) diagnostic::invalid_dag_shape("keep is 0; a derived node keeps at least one input (or nas::keep_all)");
+  if (keep == 0)
+    diagnostic::invalid_dag_shape(
+        "keep is 0; a derived node keeps at least one input (or nas::keep_all)");
   if (keep != keep_all && keep > in_degree)
-    diagnostic::invalid_dag_shape("keep is larger than a node's in-degree; a derived node cannot keep more inputs than it has edges");
+    diagnostic::invalid_dag_shape(
+        "keep is larger than a node's in-degree; a derived node cannot keep more inputs than it "
+        "has edges");
   (void)node;
 }
 
@@ -190,7 +198,9 @@ constexpr Dag validate(Dag d) { return detail::finish_dag(d); }
 /// .keep = 2})`: 14 edges; ENAS and NASNet cells are dense too (NASNet with 5 nodes).
 consteval Dag dense_dag(DenseDagOptions options) {
   detail::check_dag_sizes(options.inputs, options.nodes);
-  Dag d{.inputs = options.inputs, .nodes = options.nodes, .output = options.output,
+  Dag d{.inputs = options.inputs,
+        .nodes = options.nodes,
+        .output = options.output,
         .keep = options.keep};
   std::size_t count = 0;
   for (std::size_t to = options.inputs; to < options.inputs + options.nodes; ++to) count += to;
@@ -211,7 +221,9 @@ consteval Dag make_dag(DagOptions options, const Edge (&edges)[N]) {
   std::size_t last = 0;
   for (const Edge& e : edges) last = e.to > last ? e.to : last;
   if (last < options.inputs) diagnostic::invalid_dag_shape("no edge ends at a computed node");
-  Dag d{.inputs = options.inputs, .nodes = last + 1 - options.inputs, .output = options.output,
+  Dag d{.inputs = options.inputs,
+        .nodes = last + 1 - options.inputs,
+        .output = options.output,
         .keep = options.keep};
   for (const Edge& e : edges) d.edges[d.edge_count++] = e;
   return detail::finish_dag(d);

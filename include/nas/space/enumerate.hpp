@@ -68,10 +68,9 @@ struct space_digits<Space<Cells...>> {
   static constexpr auto radices = [] {
     std::array<std::uint64_t, count> r{};
     std::size_t d = 0;
-    ((
-         [&] {
-           for (auto x : cell_radices<Cells>) r[d++] = x;
-         }()),
+    (([&] {
+       for (auto x : cell_radices<Cells>) r[d++] = x;
+     }()),
      ...);
     return r;
   }();
@@ -162,8 +161,8 @@ constexpr std::array<std::uint64_t, space_digits<S>::count> encode(const Genotyp
 template <search_space S>
 void require_valid(const Genotype<S>& g, const char* who) {
   if (!g.valid())
-    throw InvalidArgument(std::string("nas: ") + who + " needs a valid genotype: " +
-                          g.describe_problem());
+    throw InvalidArgument(std::string("nas: ") + who +
+                          " needs a valid genotype: " + g.describe_problem());
 }
 }  // namespace detail
 
@@ -267,8 +266,7 @@ MutationSites<C> mutation_sites(const CellGenotype<C>& g) {
 template <cell_kind C, class G>
 void mutate_cell(CellGenotype<C>& g, const MutationSites<C>& s, G& rng) {
   constexpr const Dag& dag = C::dag;
-  const bool change_input =
-      s.input_count > 0 && (s.op_count == 0 || uniform_below(rng, 2) == 1);
+  const bool change_input = s.input_count > 0 && (s.op_count == 0 || uniform_below(rng, 2) == 1);
   if (!change_input) {
     const std::size_t e = s.op_edges[uniform_below(rng, s.op_count)];
     const std::size_t current = *g.op(e);

@@ -15,9 +15,8 @@ namespace nas {
 /// Whether a space's genotypes print in the NAS-Bench-201 form by default: one
 /// cell kind, which keeps every edge and outputs its last node.
 template <search_space S>
-inline constexpr bool nb201_style =
-    S::cell_count == 1 && S::template cell_at<0>::dag.keeps_all() &&
-    S::template cell_at<0>::dag.output == Output::last_node;
+inline constexpr bool nb201_style = S::cell_count == 1 && S::template cell_at<0>::dag.keeps_all() &&
+                                    S::template cell_at<0>::dag.output == Output::last_node;
 
 /// The default text of a genotype: NAS-Bench-201 for nas::nb201_style spaces, DARTS otherwise.
 template <search_space S>
@@ -33,11 +32,14 @@ template <search_space S>
 template <search_space S>
 [[nodiscard]] Genotype<S> parse(std::string_view text) {
   std::size_t i = 0;
-  while (i < text.size() && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r')) ++i;
+  while (i < text.size() &&
+         (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r'))
+    ++i;
   if (i < text.size() && text[i] == '|') {
     if constexpr (S::cell_count == 1) return parse_nb201<S>(text);
-    throw ParseError("genotype", text, i,
-                     "a NAS-Bench-201 string describes one cell; this space has several cell kinds");
+    throw ParseError(
+        "genotype", text, i,
+        "a NAS-Bench-201 string describes one cell; this space has several cell kinds");
   }
   if (i < text.size() && text[i] == '{') return parse_json<S>(text);
   return parse_darts<S>(text);

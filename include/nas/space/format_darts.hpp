@@ -1,6 +1,7 @@
 #pragma once
 /// @file
-/// The DARTS genotype text: `Genotype(normal=[('sep_conv_3x3', 0), ...], normal_concat=[2, 3, 4, 5], ...)`.
+/// The DARTS genotype text: `Genotype(normal=[('sep_conv_3x3', 0), ...], normal_concat=[2, 3, 4,
+/// 5], ...)`.
 
 #include <array>
 #include <cstddef>
@@ -27,7 +28,8 @@ template <std::size_t N, class F>
 constexpr void with_index(std::size_t i, F&& f) {
   [&]<std::size_t... I>(std::index_sequence<I...>) {
     ((i == I ? (f(std::integral_constant<std::size_t, I>{}), 0) : 0), ...);
-  }(std::make_index_sequence<N>{});
+  }
+  (std::make_index_sequence<N>{});
 }
 
 template <cell_kind C>
@@ -95,7 +97,8 @@ constexpr void parse_darts_pairs(TextCursor& cur, CellGenotype<C>& g) {
         in_node = 0;
       }
       if (node >= dag.node_count())
-        cur.fail(pair_at, "cell '", C::name, "' takes ", total, " (op, input) pairs; this is one more");
+        cur.fail(pair_at, "cell '", C::name, "' takes ", total,
+                 " (op, input) pairs; this is one more");
       const auto op_index = C::ops::find(op);
       if (!op_index)
         cur.fail(op_at, "unknown op '", op, "'; cell '", C::name, "' has ops ",
@@ -129,8 +132,8 @@ constexpr void parse_darts_concat(TextCursor& cur, CellGenotype<C>& g) {
   std::uint64_t mask = 0;
   auto add = [&](std::size_t node, std::size_t at) {
     if (node < dag.inputs || node >= dag.node_count())
-      cur.fail(at, "concat names node ", node, "; the computed nodes of cell '", C::name,
-               "' are ", dag.inputs, " to ", dag.node_count() - 1);
+      cur.fail(at, "concat names node ", node, "; the computed nodes of cell '", C::name, "' are ",
+               dag.inputs, " to ", dag.node_count() - 1);
     const std::uint64_t bit = std::uint64_t{1} << (node - dag.inputs);
     if ((mask & bit) != 0) cur.fail(at, "concat names node ", node, " twice");
     mask |= bit;
@@ -214,7 +217,8 @@ template <search_space S>
       cur.skip_space();
       const std::size_t field_at = cur.pos;
       const std::string_view field = cur.word();
-      if (field.empty()) cur.fail(field_at, "expected a field name such as '", S::cell_names[0], "'");
+      if (field.empty())
+        cur.fail(field_at, "expected a field name such as '", S::cell_names[0], "'");
       cur.expect('=', "'=' after the field name");
       bool matched = false;
       for (std::size_t i = 0; i < S::cell_count && !matched; ++i) {
@@ -236,8 +240,8 @@ template <search_space S>
           } else if constexpr (C::dag.output == Output::concat_nodes) {
             detail::parse_darts_concat(cur, cell);
           } else {
-            cur.fail(field_at, "cell '", C::name, "' outputs its last node; it takes no '",
-                     field, "' field");
+            cur.fail(field_at, "cell '", C::name, "' outputs its last node; it takes no '", field,
+                     "' field");
           }
         });
       }

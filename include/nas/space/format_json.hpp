@@ -1,6 +1,7 @@
 #pragma once
 /// @file
-/// Genotypes as JSON: `{"normal": {"edges": [[0, 2, "sep_conv_3x3"], ...], "concat": [2, 3, 4, 5]}, ...}`.
+/// Genotypes as JSON: `{"normal": {"edges": [[0, 2, "sep_conv_3x3"], ...], "concat": [2, 3, 4, 5]},
+/// ...}`.
 
 #include <cstddef>
 #include <cstdint>
@@ -29,8 +30,8 @@ template <search_space S>
       if (!name) continue;
       if (!first) out += ", ";
       first = false;
-      out += "[" + std::to_string(C::edges[e].from) + ", " + std::to_string(C::edges[e].to) +
-             ", " + json::quote(*name) + "]";
+      out += "[" + std::to_string(C::edges[e].from) + ", " + std::to_string(C::edges[e].to) + ", " +
+             json::quote(*name) + "]";
     }
     out += "]";
     if constexpr (C::dag.output == Output::concat_nodes) {
@@ -93,8 +94,8 @@ template <search_space S>
         fail(e.array[2].offset, "unknown op \"" + e.array[2].string + "\"; cell \"" +
                                     std::string(C::name) + "\" has ops " + C::ops::name_list());
       if (c.op(*index))
-        fail(e.offset, "edge (" + std::to_string(from) + " -> " + std::to_string(to) +
-                           ") appears twice");
+        fail(e.offset,
+             "edge (" + std::to_string(from) + " -> " + std::to_string(to) + ") appears twice");
       c.set(*index, *op);
     }
     const json::Value* concat = cell->find("concat");
@@ -114,7 +115,8 @@ template <search_space S>
       }
       c.set_concat_mask(mask);
     } else if (concat != nullptr) {
-      fail(concat->offset, "cell \"" + std::string(C::name) + "\" outputs its last node; it has no \"concat\"");
+      fail(concat->offset,
+           "cell \"" + std::string(C::name) + "\" outputs its last node; it has no \"concat\"");
     }
     if (!c.valid()) fail(cell->offset, c.describe_problem());
   });

@@ -11,11 +11,6 @@
 
 namespace nas {
 
-namespace diagnostic {
-template <class Space>
-void the_NAS_Bench_201_string_describes_one_cell__this_space_has_several_cell_kinds();
-}  // namespace diagnostic
-
 /// Writes one cell in the NAS-Bench-201 form: for each computed node a group
 /// `|op~input|op~input|` of its kept edges in ascending input order, groups
 /// joined by `+`.
@@ -67,14 +62,15 @@ template <cell_kind C>
       if (op.empty()) cur.fail(op_at, "expected an op name");
       const auto op_index = C::ops::find(op);
       if (!op_index)
-        cur.fail(op_at, "unknown op '", op, "'; cell '", C::name, "' has ops ", C::ops::name_list());
+        cur.fail(op_at, "unknown op '", op, "'; cell '", C::name, "' has ops ",
+                 C::ops::name_list());
       if (!cur.eat_exact('~')) cur.fail(cur.pos, "expected '~' between the op and its input node");
       const std::size_t input_at = cur.pos;
       const std::size_t input = cur.integer("input node");
       const auto edge = dag.edge_index(input, v);
       if (!edge)
-        cur.fail(input_at, "node ", v, " has no edge from node ", input, "; its inputs are nodes 0 to ",
-                 v - 1);
+        cur.fail(input_at, "node ", v, " has no edge from node ", input,
+                 "; its inputs are nodes 0 to ", v - 1);
       if (g.op(*edge)) cur.fail(input_at, "node ", v, " lists input ", input, " twice");
       if (!dag.keeps_all() && C::ops::is_zero[*op_index])
         cur.fail(op_at, "the zero op '", op, "' on a kept edge; a derived cell keeps no zero op");
@@ -96,14 +92,12 @@ template <cell_kind C>
 /// Reads a genotype of a one-cell space in the NAS-Bench-201 form.
 template <search_space S>
 [[nodiscard]] constexpr Genotype<S> parse_nb201(std::string_view text) {
-  if constexpr (S::cell_count != 1) {
-    diagnostic::the_NAS_Bench_201_string_describes_one_cell__this_space_has_several_cell_kinds<S>();
-    return {};
-  } else {
-    Genotype<S> g;
-    g.template cell_at<0>() = parse_nb201_cell<typename S::template cell_at<0>>(text);
-    return g;
-  }
+  static_assert(S::cell_count == 1,
+                "nas::parse_nb201: a NAS-Bench-201 string describes one cell, and this space has "
+                "several cell kinds; use nas::parse_darts or nas::parse_json");
+  Genotype<S> g;
+  g.template cell_at<0>() = parse_nb201_cell<typename S::template cell_at<0>>(text);
+  return g;
 }
 
 }  // namespace nas

@@ -24,11 +24,11 @@ namespace nas {
 /// What is wrong with a genotype, as data (see nas::CellGenotype::problem).
 struct GenotypeProblem {
   enum class Kind : std::uint8_t {
-    none,           ///< the genotype is valid
-    missing_edge,   ///< a cell that keeps every edge has an edge without an op
-    kept_count,     ///< a node keeps a number of inputs other than the keep rule says
-    zero_op_kept,   ///< a kept edge of a keep-k cell holds a zero op
-    empty_concat,   ///< a concat cell concatenates no node
+    none,          ///< the genotype is valid
+    missing_edge,  ///< a cell that keeps every edge has an edge without an op
+    kept_count,    ///< a node keeps a number of inputs other than the keep rule says
+    zero_op_kept,  ///< a kept edge of a keep-k cell holds a zero op
+    empty_concat,  ///< a concat cell concatenates no node
   };
   Kind kind = Kind::none;
   std::size_t node = 0;   ///< the node concerned
@@ -117,7 +117,8 @@ class CellGenotype {
   /// Sets the concatenation from a mask (bit i is computed node `inputs + i`).
   constexpr CellGenotype& set_concat_mask(std::uint64_t mask) {
     if (dag.output != Output::concat_nodes) {
-      if (mask != 0) diagnostic::invalid_genotype("this cell's output is its last node; it has no concat list");
+      if (mask != 0)
+        diagnostic::invalid_genotype("this cell's output is its last node; it has no concat list");
     } else if ((mask & ~all_computed_mask()) != 0) {
       diagnostic::invalid_genotype("concat names a node that is not a computed node of the cell");
     }

@@ -58,8 +58,8 @@ concept unique_cell_names = check_unique_cell_names<Cells...>();
 /// repeated name fails at the user's line and names the cell).
 /// Models: nas::search_space.
 template <cell_kind... Cells>
-  requires(sizeof...(Cells) > 0) && detail::unique_cell_names<Cells...>
-struct Space {
+  requires(sizeof...(Cells) > 0)
+&&detail::unique_cell_names<Cells...> struct Space {
   /// The cell kinds as a tuple type.
   using cells = std::tuple<Cells...>;
   /// Number of cell kinds.
@@ -68,7 +68,8 @@ struct Space {
   static constexpr std::array<std::string_view, cell_count> cell_names{Cells::name...};
 
   /// The index of the cell kind with this name, or nothing.
-  [[nodiscard]] static constexpr std::optional<std::size_t> find_cell(std::string_view name) noexcept {
+  [[nodiscard]] static constexpr std::optional<std::size_t> find_cell(
+      std::string_view name) noexcept {
     for (std::size_t i = 0; i < cell_count; ++i)
       if (cell_names[i] == name) return i;
     return std::nullopt;
