@@ -212,3 +212,53 @@ TEST_CASE("canonical: isomorphic NAS-Bench-201 cells share one canonical form") 
   const auto v2 = nas::parse_darts<darts_space>(darts_v2_text);
   CHECK(nas::canonical(v2) == v2);
 }
+
+TEST_CASE("architectures: a keep-2 space whose inputs may repeat counts multisets of pairs") {
+  using ops3 = nas::OpSet<nas::Op<"none", Zero>, nas::Op<"a", Conv>, nas::Op<"b", Conv>>;
+  constexpr auto dag = nas::dense_dag({.inputs = 2, .nodes = 2, .keep = 2, .repeat = true});
+  using rep = nas::Space<nas::Cell<"normal", dag, ops3>>;
+  // node 2: 2 inputs x 2 ops = 4 pairs, multisets of 2: C(5, 2) = 10; node 3: 6 pairs, C(7, 2) = 21
+  static_assert(*rep::architecture_count == 10 * 21);
+  std::set<nas::Genotype<rep>> seen;
+  std::uint64_t index = 0;
+  std::size_t doubled = 0;
+  for (const auto& g : nas::architectures<rep>()) {
+    REQUIRE(g.valid());
+    REQUIRE(nas::rank(g) == index);
+    REQUIRE(nas::unrank<rep>(index) == g);
+    REQUIRE(nas::parse_darts<rep>(nas::to_darts(g)) == g);
+    REQUIRE(nas::parse_json<rep>(nas::to_json(g)) == g);
+    for (std::size_t e = 0; e < 5; ++e) doubled += g.cell<"normal">().ops(e).size() == 2 ? 1U : 0U;
+    seen.insert(g);
+    ++index;
+  }
+  CHECK(seen.size() == 210);
+  CHECK(doubled > 0);
+  // sampling and mutation stay inside the space
+  nas::Rng rng(5);
+  auto g = nas::sample<rep>(rng);
+  for (int i = 0; i < 300; ++i) {
+    const auto child = nas::mutate(g, rng);
+    REQUIRE(child.valid());
+    REQUIRE(child != g);
+    g = child;
+  }
+}
+
+TEST_CASE(
+    "CellGenotype: add keeps ops in order and refuses a second op where inputs do not repeat") {
+  nas::Genotype<amoeba_space> a;
+  auto& n = a.cell<"normal">();
+  n.add(0, 2, "sep_conv_5x5").add(0, 2, "avg_pool_3x3");
+  CHECK(n.ops(0).size() == 2);
+  CHECK(n.op(0) == amoeba_ops::index_of<"avg_pool_3x3">);
+  CHECK_THROWS_WITH_AS(n.add(0, 2, "skip_connect"),
+                       doctest::Contains("as many ops as a node keeps"), nas::InvalidArgument);
+  n.remove(0, amoeba_ops::index_of<"avg_pool_3x3">);
+  CHECK(n.ops(0).size() == 1);
+  CHECK(n.op(0) == amoeba_ops::index_of<"sep_conv_5x5">);
+  nas::Genotype<darts_space> d;
+  d.cell<"normal">().add(0, 2, "sep_conv_3x3");
+  CHECK_THROWS_WITH_AS(d.cell<"normal">().add(0, 2, "sep_conv_5x5"),
+                       doctest::Contains(".repeat = true"), nas::InvalidArgument);
+}

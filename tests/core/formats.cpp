@@ -17,28 +17,12 @@ constexpr const char* darts_v1_text =
     "('max_pool_3x3', 1), ('skip_connect', 2), ('max_pool_3x3', 0), ('max_pool_3x3', 0), "
     "('skip_connect', 2), ('skip_connect', 2), ('avg_pool_3x3', 0)], reduce_concat=[2, 3, 4, 5])";
 // AmoebaNet-A (5 nodes) as published in DARTS's genotypes.py, with its concat lists
-// [4, 5, 6] and [3, 4, 6] and Python's trailing commas. Its normal node 5 takes input 1
-// twice, which a per-edge genotype cannot hold; amoeba_text changes that pair's input to 2.
-constexpr const char* amoeba_published_text =
-    "Genotype(\n"
-    "  normal = [\n"
-    "    ('avg_pool_3x3', 0), ('max_pool_3x3', 1), ('sep_conv_3x3', 0), ('sep_conv_5x5', 2),\n"
-    "    ('sep_conv_3x3', 0), ('avg_pool_3x3', 3), ('sep_conv_3x3', 1), ('skip_connect', 1),\n"
-    "    ('skip_connect', 0), ('avg_pool_3x3', 1),\n"
-    "  ],\n"
-    "  normal_concat = [4, 5, 6],\n"
-    "  reduce = [\n"
-    "    ('avg_pool_3x3', 0), ('sep_conv_3x3', 1), ('max_pool_3x3', 0), ('sep_conv_7x7', 2),\n"
-    "    ('sep_conv_7x7', 0), ('avg_pool_3x3', 1), ('max_pool_3x3', 0), ('max_pool_3x3', 1),\n"
-    "    ('conv_7x1_1x7', 0), ('sep_conv_3x3', 5),\n"
-    "  ],\n"
-    "  reduce_concat = [3, 4, 6]\n"
-    ")";
+// [4, 5, 6] and [3, 4, 6], Python's trailing commas, and a node that takes input 1 twice.
 constexpr const char* amoeba_text =
     "Genotype(\n"
     "  normal = [\n"
     "    ('avg_pool_3x3', 0), ('max_pool_3x3', 1), ('sep_conv_3x3', 0), ('sep_conv_5x5', 2),\n"
-    "    ('sep_conv_3x3', 0), ('avg_pool_3x3', 3), ('sep_conv_3x3', 1), ('skip_connect', 2),\n"
+    "    ('sep_conv_3x3', 0), ('avg_pool_3x3', 3), ('sep_conv_3x3', 1), ('skip_connect', 1),\n"
     "    ('skip_connect', 0), ('avg_pool_3x3', 1),\n"
     "  ],\n"
     "  normal_concat = [4, 5, 6],\n"
@@ -122,12 +106,25 @@ TEST_CASE("DARTS text: concat lists as [..] and as range(a, b); fields in any or
   CHECK(nas::parse_darts<darts_space>(reordered) == g);
 }
 
-TEST_CASE("DARTS text: a node that takes one input twice is refused, saying why") {
-  CHECK(darts_error<amoeba_space>(amoeba_published_text) ==
-        "195: node 5 of cell 'normal' lists input 1 twice; a genotype keeps each edge once");
+TEST_CASE("DARTS text: a node may take one input twice only where the DAG allows it") {
+  // DARTS cells keep distinct inputs
+  std::string twice = darts_v2_text;
+  twice.replace(twice.find("('sep_conv_3x3', 1)"), 19, "('sep_conv_5x5', 0)");
+  CHECK(darts_error<darts_space>(twice) ==
+        "55: node 2 of cell 'normal' lists input 0 twice; its nodes take each input once (a DAG "
+        "with .repeat = true allows it)");
+  // NASNet/AmoebaNet cells (.repeat = true) hold both pairs on one edge
+  const auto g = nas::parse_darts<amoeba_space>(amoeba_text);
+  REQUIRE(g.valid());
+  const auto on_edge = g.cell<"normal">().ops(1, 5);
+  REQUIRE(on_edge.size() == 2);
+  CHECK(on_edge[0] == amoeba_ops::index_of<"skip_connect">);
+  CHECK(on_edge[1] == amoeba_ops::index_of<"sep_conv_3x3">);
+  CHECK(g.cell<"normal">().kept_inputs(5) == 2);
+  CHECK(nas::to_darts(g).find("('skip_connect', 1), ('sep_conv_3x3', 1)") != std::string::npos);
 }
 
-TEST_CASE("DARTS text: AmoebaNet-A's layout keeps its concat lists [4, 5, 6] and [3, 4, 6]") {
+TEST_CASE("DARTS text: AmoebaNet-A as published reads, keeps its concat lists, and round-trips") {
   const auto g = nas::parse_darts<amoeba_space>(amoeba_text);
   CHECK(g.valid());
   CHECK(g.cell<"normal">().concat_mask() == 0b11100);
@@ -136,6 +133,8 @@ TEST_CASE("DARTS text: AmoebaNet-A's layout keeps its concat lists [4, 5, 6] and
   CHECK(printed.find("normal_concat=[4, 5, 6]") != std::string::npos);
   CHECK(printed.find("reduce_concat=[3, 4, 6]") != std::string::npos);
   CHECK(nas::parse_darts<amoeba_space>(printed) == g);
+  CHECK(nas::to_darts(nas::parse_darts<amoeba_space>(printed)) == printed);
+  CHECK(nas::parse_json<amoeba_space>(nas::to_json(g)) == g);
   CHECK(nas::to_darts(g, {.concat_as_range = true}).find("reduce_concat=[3, 4, 6]") !=
         std::string::npos);
 }
@@ -167,7 +166,8 @@ TEST_CASE("DARTS text: malformed and mismatched input names the position and the
   CHECK(darts_error<S>("Genotype(normal=[('sep_conv_3x3', 2)") ==
         "34: node 2 of cell 'normal' has no edge from node 2; its inputs are nodes 0 to 1");
   CHECK(darts_error<S>("Genotype(normal=[('sep_conv_3x3', 0), ('sep_conv_5x5', 0)") ==
-        "55: node 2 of cell 'normal' lists input 0 twice; a genotype keeps each edge once");
+        "55: node 2 of cell 'normal' lists input 0 twice; its nodes take each input once (a DAG "
+        "with .repeat = true allows it)");
   CHECK(darts_error<S>("Genotype(normal=[('none', 0)") ==
         "18: the zero op 'none' on a kept edge; a derived cell keeps no zero op");
   CHECK(darts_error<S>(with_normal("[('sep_conv_3x3', 0), ('sep_conv_3x3', 1)]")) ==

@@ -40,8 +40,10 @@ using mobile_ops =
 inline constexpr auto chain6 = nas::chain_dag({.layers = 6});
 using chain_space = nas::Space<nas::Cell<"layers", chain6, mobile_ops>>;
 
-/// The NASNet/AmoebaNet cell: 2 inputs, 5 nodes, concat of a subset.
-inline constexpr auto nasnet_dag = nas::dense_dag({.inputs = 2, .nodes = 5, .keep = 2});
+/// The NASNet/AmoebaNet cell: 2 inputs, 5 nodes, concat of a subset, and a node may take
+/// one input twice.
+inline constexpr auto nasnet_dag =
+    nas::dense_dag({.inputs = 2, .nodes = 5, .keep = 2, .repeat = true});
 using amoeba_ops =
     nas::OpSet<nas::Op<"none", Zero>, nas::Op<"avg_pool_3x3", Pool>, nas::Op<"max_pool_3x3", Pool>,
                nas::Op<"skip_connect", Identity>, nas::Op<"sep_conv_3x3", Conv>,

@@ -2,7 +2,6 @@
 /// @file
 /// Small exact integer helpers for counting architectures.
 
-#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -25,21 +24,33 @@ constexpr std::optional<std::uint64_t> checked_pow(std::uint64_t base, std::size
   return r;
 }
 
-inline constexpr std::size_t binomial_rows = 65;
-
-/// Pascal's triangle up to n = 64: exact in 64 bits (C(64, 32) < 2^61).
-inline constexpr auto binomial_table = [] {
-  std::array<std::array<std::uint64_t, binomial_rows>, binomial_rows> t{};
-  for (std::size_t n = 0; n < binomial_rows; ++n) {
-    t[n][0] = 1;
-    for (std::size_t k = 1; k <= n; ++k) t[n][k] = t[n - 1][k - 1] + (k < n ? t[n - 1][k] : 0);
+constexpr std::uint64_t gcd(std::uint64_t a, std::uint64_t b) noexcept {
+  while (b != 0) {
+    const std::uint64_t t = a % b;
+    a = b;
+    b = t;
   }
-  return t;
-}();
+  return a;
+}
 
-/// C(n, k) for n <= 64 (0 when k > n).
-constexpr std::uint64_t binomial(std::size_t n, std::size_t k) noexcept {
-  return k > n ? 0 : binomial_table[n][k];
+/// C(n, k), or nothing when it does not fit in 64 bits (0 when k > n).
+/// Exact: each step multiplies by (n - i) / (i + 1) after cancelling common factors.
+constexpr std::optional<std::uint64_t> checked_binomial(std::uint64_t n, std::uint64_t k) noexcept {
+  if (k > n) return 0;
+  if (k > n - k) k = n - k;
+  std::optional<std::uint64_t> c = 1;
+  for (std::uint64_t i = 0; i < k && c; ++i) {
+    // c * (n - i) is divisible by (i + 1); cancel before multiplying to avoid overflow
+    const std::uint64_t g = gcd(*c, i + 1);
+    const std::uint64_t den = (i + 1) / g;
+    c = checked_mul(*c / g, (n - i) / den);
+  }
+  return c;
+}
+
+/// C(n, k) where it is known to fit (0 when it does not, which callers rule out first).
+constexpr std::uint64_t binomial(std::uint64_t n, std::uint64_t k) noexcept {
+  return checked_binomial(n, k).value_or(0);
 }
 
 }  // namespace nas::detail

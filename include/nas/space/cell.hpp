@@ -99,15 +99,21 @@ struct Cell {
   }();
 
   /// Distinct derived cells, or nothing when the count does not fit in 64 bits.
-  /// Under nas::keep_all: ops^edges. Keeping k inputs: for each node,
-  /// C(in-degree, k) input choices times (ops that are not zero ops)^k.
+  /// Under nas::keep_all: ops^edges. Keeping k distinct inputs: for each node,
+  /// C(in-degree, k) input choices times (ops that are not zero ops)^k. Keeping k
+  /// inputs that may repeat: for each node, the multisets of k (input, op) pairs,
+  /// C(in-degree * non-zero ops + k - 1, k) (the pairs feed a sum: order does not count).
   static constexpr std::optional<std::uint64_t> architecture_count = [] {
     std::optional<std::uint64_t> n = 1;
     for (std::size_t v = Shape.inputs; v < Shape.node_count(); ++v) {
       if (Shape.keeps_all()) {
         n = detail::checked_mul(n, detail::checked_pow(Ops::size, Shape.in_degree(v)));
+      } else if (Shape.repeat) {
+        // a multiset of k (input, op) pairs out of in-degree x non-zero ops
+        const std::uint64_t pairs = Shape.in_degree(v) * Ops::nonzero_count;
+        n = detail::checked_mul(n, detail::checked_binomial(pairs + Shape.keep - 1, Shape.keep));
       } else {
-        n = detail::checked_mul(n, detail::binomial(Shape.in_degree(v), Shape.keep));
+        n = detail::checked_mul(n, detail::checked_binomial(Shape.in_degree(v), Shape.keep));
         n = detail::checked_mul(n, detail::checked_pow(Ops::nonzero_count, Shape.keep));
       }
     }

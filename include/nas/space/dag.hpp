@@ -53,6 +53,7 @@ struct Dag {
   std::size_t nodes = 0;                    ///< number of computed nodes
   Output output = Output::concat_nodes;     ///< the output rule
   std::size_t keep = keep_all;              ///< inputs a derived node keeps, or nas::keep_all
+  bool repeat = false;                      ///< a derived node may take one input more than once
   std::size_t edge_count = 0;               ///< number of edges
   std::array<Edge, max_dag_edges> edges{};  ///< the first `edge_count` are used
 
@@ -73,6 +74,11 @@ struct Dag {
   /// Number of edges into `node`.
   [[nodiscard]] constexpr std::size_t in_degree(std::size_t node) const noexcept {
     return end_edge_into(node) - first_edge_into(node);
+  }
+  /// How many of a node's kept inputs one edge can carry: `keep` when inputs may
+  /// repeat (NASNet-A feeds a node twice from the same input), otherwise 1.
+  [[nodiscard]] constexpr std::size_t max_ops_per_edge() const noexcept {
+    return repeat && !keeps_all() ? keep : 1;
   }
   /// How many inputs a derived `node` keeps: `keep`, or its in-degree under nas::keep_all.
   [[nodiscard]] constexpr std::size_t kept_inputs(std::size_t node) const noexcept {
@@ -97,6 +103,7 @@ struct DenseDagOptions {
   std::size_t nodes = 4;                 ///< computed nodes
   Output output = Output::concat_nodes;  ///< output rule
   std::size_t keep = 2;                  ///< inputs a derived node keeps, or nas::keep_all
+  bool repeat = false;                   ///< a derived node may take one input more than once
 };
 
 /// Options of nas::make_dag. Defaults are the NAS-Bench-201 cell.
@@ -104,6 +111,7 @@ struct DagOptions {
   std::size_t inputs = 1;             ///< input nodes
   Output output = Output::last_node;  ///< output rule
   std::size_t keep = keep_all;        ///< inputs a derived node keeps, or nas::keep_all
+  bool repeat = false;                ///< a derived node may take one input more than once
 };
 
 /// Options of nas::chain_dag.
@@ -148,14 +156,17 @@ constexpr void check_node_has_input(std::size_t node, std::size_t in_degree) {
         "a computed node has no input; every computed node needs an incoming edge");
   (void)node;
 }
-constexpr void check_keep(std::size_t node, std::size_t in_degree, std::size_t keep) {
+constexpr void check_keep(std::size_t node, std::size_t in_degree, std::size_t keep, bool repeat) {
   if (keep == 0)
     diagnostic::invalid_dag_shape(
         "keep is 0; a derived node keeps at least one input (or nas::keep_all)");
-  if (keep != keep_all && keep > in_degree)
+  if (keep == keep_all && repeat)
+    diagnostic::invalid_dag_shape(
+        "repeat needs a keep rule k; a cell that keeps every edge takes each input once");
+  if (keep != keep_all && !repeat && keep > in_degree)
     diagnostic::invalid_dag_shape(
         "keep is larger than a node's in-degree; a derived node cannot keep more inputs than it "
-        "has edges");
+        "has edges (unless inputs may repeat: .repeat = true)");
   (void)node;
 }
 
@@ -182,7 +193,7 @@ constexpr Dag finish_dag(Dag d) {
     check_edge_unique(d.edges[i].from, d.edges[i].to, d.edges[i] == d.edges[i - 1]);
   for (std::size_t n = d.inputs; n < d.node_count(); ++n) {
     check_node_has_input(n, d.in_degree(n));
-    check_keep(n, d.in_degree(n), d.keep);
+    check_keep(n, d.in_degree(n), d.keep, d.repeat);
   }
   return d;
 }
@@ -195,13 +206,15 @@ constexpr Dag validate(Dag d) { return detail::finish_dag(d); }
 /// A DAG in which every computed node is fed by all earlier nodes (inputs included).
 ///
 /// The DARTS cell is `nas::dense_dag({.inputs = 2, .nodes = 4, .output = nas::concat_nodes,
-/// .keep = 2})`: 14 edges; ENAS and NASNet cells are dense too (NASNet with 5 nodes).
+/// .keep = 2})`: 14 edges. NASNet, AmoebaNet and ENAS cells are dense too, and their
+/// nodes may take one input twice: `.repeat = true` (NASNet: 5 nodes).
 consteval Dag dense_dag(DenseDagOptions options) {
   detail::check_dag_sizes(options.inputs, options.nodes);
   Dag d{.inputs = options.inputs,
         .nodes = options.nodes,
         .output = options.output,
-        .keep = options.keep};
+        .keep = options.keep,
+        .repeat = options.repeat};
   std::size_t count = 0;
   for (std::size_t to = options.inputs; to < options.inputs + options.nodes; ++to) count += to;
   detail::check_edge_count(count);
@@ -224,7 +237,8 @@ consteval Dag make_dag(DagOptions options, const Edge (&edges)[N]) {
   Dag d{.inputs = options.inputs,
         .nodes = last + 1 - options.inputs,
         .output = options.output,
-        .keep = options.keep};
+        .keep = options.keep,
+        .repeat = options.repeat};
   for (const Edge& e : edges) d.edges[d.edge_count++] = e;
   return detail::finish_dag(d);
 }

@@ -4,12 +4,13 @@
 /// sampling and one-step mutation.
 ///
 /// An architecture is a sequence of digits, cell kind after cell kind: under
-/// nas::keep_all one digit per edge (its op); keeping k inputs, per node one digit
-/// for the k-subset of its inputs (lexicographic) and then k digits for the ops of
-/// the kept edges (zero ops excluded). The concat list is not searched: it is
-/// every computed node, as in DARTS. Enumeration runs through the digits in
-/// lexicographic order, the last digit fastest; nas::rank and nas::unrank map an
-/// architecture to its position in that order.
+/// nas::keep_all one digit per edge (its op); keeping k distinct inputs, per node
+/// one digit for the k-subset of its inputs (lexicographic) and then k digits for
+/// the ops of the kept edges (zero ops excluded); keeping k inputs that may repeat,
+/// per node one digit for the multiset of its k (input, op) pairs. The concat list is not searched:
+/// it is every computed node, as in DARTS. Enumeration runs through the digits in lexicographic
+/// order, the last digit fastest; nas::rank and nas::unrank map an architecture to its position in
+/// that order.
 
 #include <array>
 #include <cstddef>
@@ -28,11 +29,19 @@ namespace nas {
 
 namespace detail {
 
+/// Digits of one node: under nas::keep_all one per edge; keeping k distinct inputs, the
+/// k-subset of the in-edges and then k ops; keeping k inputs that may repeat, one digit
+/// for the multiset of k (input, op) pairs.
+template <cell_kind C>
+constexpr std::size_t node_digit_count(std::size_t v) {
+  if (C::dag.keeps_all()) return C::dag.in_degree(v);
+  return C::dag.repeat ? 1 : 1 + C::dag.keep;
+}
+
 template <cell_kind C>
 inline constexpr std::size_t cell_digit_count = [] {
   std::size_t n = 0;
-  for (std::size_t v = C::dag.inputs; v < C::dag.node_count(); ++v)
-    n += C::dag.keeps_all() ? C::dag.in_degree(v) : 1 + C::dag.keep;
+  for (std::size_t v = C::dag.inputs; v < C::dag.node_count(); ++v) n += node_digit_count<C>(v);
   return n;
 }();
 
@@ -45,6 +54,12 @@ inline constexpr auto nonzero_ops = [] {
   return out;
 }();
 
+/// (input, op) pairs a node of a repeat cell chooses from.
+template <cell_kind C>
+constexpr std::uint64_t repeat_pairs(std::size_t v) {
+  return C::dag.in_degree(v) * C::ops::nonzero_count;
+}
+
 template <cell_kind C>
 inline constexpr auto cell_radices = [] {
   std::array<std::uint64_t, cell_digit_count<C>> r{};
@@ -52,6 +67,8 @@ inline constexpr auto cell_radices = [] {
   for (std::size_t v = C::dag.inputs; v < C::dag.node_count(); ++v) {
     if (C::dag.keeps_all()) {
       for (std::size_t e = 0; e < C::dag.in_degree(v); ++e) r[d++] = C::ops::size;
+    } else if (C::dag.repeat) {
+      r[d++] = binomial(repeat_pairs<C>(v) + C::dag.keep - 1, C::dag.keep);
     } else {
       r[d++] = binomial(C::dag.in_degree(v), C::dag.keep);
       for (std::size_t j = 0; j < C::dag.keep; ++j) r[d++] = C::ops::nonzero_count;
@@ -59,6 +76,52 @@ inline constexpr auto cell_radices = [] {
   }
   return r;
 }();
+
+template <cell_kind C>
+inline constexpr bool enumerable = [] {
+  for (std::size_t v = C::dag.inputs; v < C::dag.node_count(); ++v)
+    if (!C::dag.keeps_all() &&
+        !(C::dag.repeat ? checked_binomial(repeat_pairs<C>(v) + C::dag.keep - 1, C::dag.keep)
+                        : checked_binomial(C::dag.in_degree(v), C::dag.keep)))
+      return false;
+  return true;
+}();
+
+/// The `c`-th k-subset of {0, ..., n-1} in lexicographic order, ascending, into `out`.
+template <std::size_t N>
+constexpr void unrank_subset(std::uint64_t n, std::uint64_t k, std::uint64_t c,
+                             std::array<std::size_t, N>& out) {
+  std::size_t m = 0;
+  for (std::uint64_t x = 0; k > 0; ++x) {
+    const std::uint64_t with_x = binomial(n - x - 1, k - 1);
+    if (c < with_x) {
+      out[m++] = static_cast<std::size_t>(x);
+      --k;
+    } else {
+      c -= with_x;
+    }
+  }
+}
+
+/// The position of the ascending k-subset `a[0..k)` of {0, ..., n-1} in lexicographic order.
+template <std::size_t N>
+constexpr std::uint64_t rank_subset(std::uint64_t n, std::size_t k,
+                                    const std::array<std::size_t, N>& a) {
+  std::uint64_t c = 0;
+  std::uint64_t x = 0;
+  for (std::size_t j = 0; j < k; ++j) {
+    for (; x < a[j]; ++x) c += binomial(n - x - 1, k - j - 1);
+    x = a[j] + 1;
+  }
+  return c;
+}
+
+template <cell_kind C>
+constexpr std::size_t nonzero_slot(std::size_t op) {
+  std::size_t slot = 0;
+  while (nonzero_ops<C>[slot] != op) ++slot;
+  return slot;
+}
 
 template <class S>
 struct space_digits;
@@ -81,32 +144,26 @@ template <cell_kind C, std::size_t N>
 constexpr void decode_cell(const std::array<std::uint64_t, N>& digits, std::size_t& d,
                            CellGenotype<C>& g) {
   constexpr const Dag& dag = C::dag;
+  static_assert(enumerable<C>, "a node of this cell has more choices than fit in 64 bits");
   g = CellGenotype<C>{};
   for (std::size_t v = dag.inputs; v < dag.node_count(); ++v) {
     const std::size_t first = dag.first_edge_into(v);
     if constexpr (dag.keeps_all()) {
       for (std::size_t e = first; e < dag.end_edge_into(v); ++e)
         g.set(e, static_cast<std::size_t>(digits[d++]));
-    } else {
-      // unrank the k-subset of the node's in-edges (lexicographic order)
-      std::uint64_t c = digits[d++];
-      std::size_t n = dag.in_degree(v);
-      std::size_t k = dag.keep;
-      std::size_t x = 0;
-      std::array<std::size_t, max_dag_edges> chosen{};
-      std::size_t m = 0;
-      while (k > 0) {
-        const std::uint64_t with_x = binomial(n - x - 1, k - 1);
-        if (c < with_x) {
-          chosen[m++] = first + x;
-          --k;
-        } else {
-          c -= with_x;
-        }
-        ++x;
+    } else if constexpr (dag.repeat) {
+      // a multiset of k pairs p_0 <= ... <= p_{k-1} is the k-subset {p_j + j} (stars and bars)
+      std::array<std::size_t, max_dag_edges> a{};
+      unrank_subset(repeat_pairs<C>(v) + dag.keep - 1, dag.keep, digits[d++], a);
+      for (std::size_t j = 0; j < dag.keep; ++j) {
+        const std::size_t p = a[j] - j;
+        g.add(first + p / C::ops::nonzero_count, nonzero_ops<C>[p % C::ops::nonzero_count]);
       }
-      for (std::size_t j = 0; j < m; ++j)
-        g.set(chosen[j], nonzero_ops<C>[static_cast<std::size_t>(digits[d++])]);
+    } else {
+      std::array<std::size_t, max_dag_edges> a{};
+      unrank_subset(dag.in_degree(v), dag.keep, digits[d++], a);
+      for (std::size_t j = 0; j < dag.keep; ++j)
+        g.set(first + a[j], nonzero_ops<C>[static_cast<std::size_t>(digits[d++])]);
     }
   }
 }
@@ -120,24 +177,26 @@ constexpr void encode_cell(const CellGenotype<C>& g, std::array<std::uint64_t, N
     const std::size_t first = dag.first_edge_into(v);
     if constexpr (dag.keeps_all()) {
       for (std::size_t e = first; e < dag.end_edge_into(v); ++e) digits[d++] = *g.op(e);
-    } else {
-      std::uint64_t c = 0;
-      const std::size_t n = dag.in_degree(v);
-      std::size_t k = dag.keep;
-      std::size_t ops_at = d + 1;
-      for (std::size_t x = 0; x < n && k > 0; ++x) {
-        if (g.op(first + x)) {
-          const std::size_t op = *g.op(first + x);
-          std::size_t slot = 0;
-          while (nonzero_ops<C>[slot] != op) ++slot;
-          digits[ops_at++] = slot;
-          --k;
-        } else {
-          c += binomial(n - x - 1, k - 1);
+    } else if constexpr (dag.repeat) {
+      std::array<std::size_t, max_dag_edges> a{};
+      std::size_t j = 0;
+      for (std::size_t x = 0; x < dag.in_degree(v); ++x)
+        for (std::size_t op : g.ops(first + x)) {  // ascending ops: ascending pairs
+          a[j] = x * C::ops::nonzero_count + nonzero_slot<C>(op) + j;
+          ++j;
         }
-      }
-      digits[d] = c;
-      d = ops_at;
+      digits[d++] = rank_subset(repeat_pairs<C>(v) + dag.keep - 1, dag.keep, a);
+    } else {
+      std::array<std::size_t, max_dag_edges> a{};
+      std::size_t j = 0;
+      const std::size_t ops_at = d + 1;
+      for (std::size_t x = 0; x < dag.in_degree(v); ++x)
+        if (const auto op = g.op(first + x)) {
+          digits[ops_at + j] = nonzero_slot<C>(*op);
+          a[j++] = x;
+        }
+      digits[d] = rank_subset(dag.in_degree(v), dag.keep, a);
+      d = ops_at + dag.keep;
     }
   }
 }
@@ -240,12 +299,19 @@ template <search_space S, std::uniform_random_bit_generator G>
 }
 
 namespace detail {
-/// Mutation sites of a cell: edges whose op can change, edges whose input can move.
+/// A kept (edge, op) of a cell genotype: one input of a node.
+struct KeptInput {
+  std::size_t edge = 0;
+  std::size_t op = 0;
+};
+
+/// Mutation sites of a cell: kept inputs whose op can change, kept inputs that can move.
 template <cell_kind C>
 struct MutationSites {
-  std::array<std::size_t, C::edge_count> op_edges{};
+  static constexpr std::size_t capacity = C::edge_count * C::dag.max_ops_per_edge();
+  std::array<KeptInput, capacity> op_sites{};
   std::size_t op_count = 0;
-  std::array<std::size_t, C::edge_count> input_edges{};
+  std::array<KeptInput, capacity> input_sites{};
   std::size_t input_count = 0;
 };
 
@@ -253,12 +319,15 @@ template <cell_kind C>
 MutationSites<C> mutation_sites(const CellGenotype<C>& g) {
   constexpr const Dag& dag = C::dag;
   MutationSites<C> s;
+  const std::size_t choices = dag.keeps_all() ? C::ops::size : C::ops::nonzero_count;
   for (std::size_t e = 0; e < C::edge_count; ++e) {
-    if (!g.op(e)) continue;
-    const std::size_t choices = dag.keeps_all() ? C::ops::size : C::ops::nonzero_count;
-    if (choices > 1) s.op_edges[s.op_count++] = e;
-    if (!dag.keeps_all() && dag.in_degree(C::edges[e].to) > dag.keep)
-      s.input_edges[s.input_count++] = e;
+    const std::size_t in_degree = dag.in_degree(C::edges[e].to);
+    // with repeat an input can move to any other in-edge; without, only to a free one
+    const bool can_move = !dag.keeps_all() && (dag.repeat ? in_degree > 1 : in_degree > dag.keep);
+    for (std::size_t op : g.ops(e)) {
+      if (choices > 1) s.op_sites[s.op_count++] = {e, op};
+      if (can_move) s.input_sites[s.input_count++] = {e, op};
+    }
   }
   return s;
 }
@@ -268,28 +337,29 @@ void mutate_cell(CellGenotype<C>& g, const MutationSites<C>& s, G& rng) {
   constexpr const Dag& dag = C::dag;
   const bool change_input = s.input_count > 0 && (s.op_count == 0 || uniform_below(rng, 2) == 1);
   if (!change_input) {
-    const std::size_t e = s.op_edges[uniform_below(rng, s.op_count)];
-    const std::size_t current = *g.op(e);
+    const KeptInput site = s.op_sites[uniform_below(rng, s.op_count)];
+    std::size_t op = 0;
     if constexpr (dag.keeps_all()) {
-      std::size_t op = static_cast<std::size_t>(uniform_below(rng, C::ops::size - 1));
-      if (op >= current) ++op;
-      g.set(e, op);
+      op = static_cast<std::size_t>(uniform_below(rng, C::ops::size - 1));
+      if (op >= site.op) ++op;
     } else {
       std::size_t slot = static_cast<std::size_t>(uniform_below(rng, C::ops::nonzero_count - 1));
-      if (nonzero_ops<C>[slot] >= current) ++slot;  // nonzero_ops is ascending
-      g.set(e, nonzero_ops<C>[slot]);
+      if (nonzero_ops<C>[slot] >= site.op) ++slot;  // nonzero_ops is ascending
+      op = nonzero_ops<C>[slot];
     }
+    g.remove(site.edge, site.op);
+    g.add(site.edge, op);
     return;
   }
-  const std::size_t e = s.input_edges[uniform_below(rng, s.input_count)];
-  const std::size_t node = C::edges[e].to;
-  std::array<std::size_t, C::edge_count> free_edges{};
+  const KeptInput site = s.input_sites[uniform_below(rng, s.input_count)];
+  const std::size_t node = C::edges[site.edge].to;
+  std::array<std::size_t, C::edge_count> targets{};
   std::size_t n = 0;
   for (std::size_t f = dag.first_edge_into(node); f < dag.end_edge_into(node); ++f)
-    if (!g.op(f)) free_edges[n++] = f;
-  const std::size_t target = free_edges[uniform_below(rng, n)];
-  g.set(target, g.op(e));
-  g.set(e, std::nullopt);
+    if (f != site.edge && (dag.repeat || !g.op(f))) targets[n++] = f;
+  const std::size_t target = targets[uniform_below(rng, n)];
+  g.remove(site.edge, site.op);
+  g.add(target, site.op);
 }
 }  // namespace detail
 

@@ -37,13 +37,13 @@ std::string darts_pairs(const CellGenotype<C>& g) {
   std::string out = "[";
   bool first = true;
   for (std::size_t e = 0; e < C::edge_count; ++e) {
-    const auto name = g.op_name(e);
-    if (!name) continue;
-    if (!first) out += ", ";
-    first = false;
-    out += "('";
-    out += *name;
-    out += "', " + std::to_string(C::edges[e].from) + ")";
+    for (std::size_t op : g.ops(e)) {
+      if (!first) out += ", ";
+      first = false;
+      out += "('";
+      out += C::ops::names[op];
+      out += "', " + std::to_string(C::edges[e].from) + ")";
+    }
   }
   return out + "]";
 }
@@ -107,12 +107,12 @@ constexpr void parse_darts_pairs(TextCursor& cur, CellGenotype<C>& g) {
       if (!edge)
         cur.fail(input_at, "node ", node, " of cell '", C::name, "' has no edge from node ", input,
                  "; its inputs are nodes 0 to ", node - 1);
-      if (g.op(*edge))
+      if (C::dag.max_ops_per_edge() == 1 && g.op(*edge))
         cur.fail(input_at, "node ", node, " of cell '", C::name, "' lists input ", input,
-                 " twice; a genotype keeps each edge once");
+                 " twice; its nodes take each input once (a DAG with .repeat = true allows it)");
       if (!dag.keeps_all() && C::ops::is_zero[*op_index])
         cur.fail(op_at, "the zero op '", op, "' on a kept edge; a derived cell keeps no zero op");
-      g.set(*edge, *op_index);
+      g.add(*edge, *op_index);
       ++in_node;
       ++seen;
       if (!cur.eat(',')) {
@@ -194,10 +194,10 @@ template <search_space S>
 ///
 /// Each cell's list gives, node after node, the (op, input) pairs each node keeps
 /// (2 for DARTS). The pairs of one node may come in any order; the genotype holds
-/// edges, so printing it lists each node's inputs in ascending order. A node that
-/// takes the same input twice (NASNet-A, AmoebaNet-A and ENAS cells do) has no
-/// per-edge genotype and is refused with a message saying so. Trailing commas
-/// are accepted, as in Python.
+/// edges, so printing it lists each node's inputs in ascending order (then ops in
+/// op order). A node may list the same input twice (NASNet-A, AmoebaNet-A and ENAS
+/// cells do) only when its DAG says `.repeat = true`; otherwise the text is refused
+/// with a message saying so. Trailing commas are accepted, as in Python.
 /// Throws nas::ParseError naming the position and the problem (unknown op, input
 /// that is not a predecessor, wrong pair count, a zero op kept, a missing,
 /// repeated or unknown field). Usable in constant expressions: a bad literal then

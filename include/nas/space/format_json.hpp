@@ -26,12 +26,12 @@ template <search_space S>
     out += json::quote(C::name) + ": {\"edges\": [";
     bool first = true;
     for (std::size_t e = 0; e < C::edge_count; ++e) {
-      const auto name = c.op_name(e);
-      if (!name) continue;
-      if (!first) out += ", ";
-      first = false;
-      out += "[" + std::to_string(C::edges[e].from) + ", " + std::to_string(C::edges[e].to) + ", " +
-             json::quote(*name) + "]";
+      for (std::size_t op : c.ops(e)) {
+        if (!first) out += ", ";
+        first = false;
+        out += "[" + std::to_string(C::edges[e].from) + ", " + std::to_string(C::edges[e].to) +
+               ", " + json::quote(C::ops::names[op]) + "]";
+      }
     }
     out += "]";
     if constexpr (C::dag.output == Output::concat_nodes) {
@@ -93,10 +93,12 @@ template <search_space S>
       if (!op)
         fail(e.array[2].offset, "unknown op \"" + e.array[2].string + "\"; cell \"" +
                                     std::string(C::name) + "\" has ops " + C::ops::name_list());
-      if (c.op(*index))
-        fail(e.offset,
-             "edge (" + std::to_string(from) + " -> " + std::to_string(to) + ") appears twice");
-      c.set(*index, *op);
+      if (c.ops(*index).size() == C::dag.max_ops_per_edge())
+        fail(e.offset, "edge (" + std::to_string(from) + " -> " + std::to_string(to) +
+                           (C::dag.max_ops_per_edge() == 1
+                                ? ") appears twice; the cell's nodes take each input once"
+                                : ") appears more often than a node keeps inputs"));
+      c.add(*index, *op);
     }
     const json::Value* concat = cell->find("concat");
     if constexpr (C::dag.output == Output::concat_nodes) {

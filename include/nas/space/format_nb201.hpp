@@ -21,10 +21,10 @@ template <cell_kind C>
     if (v != C::dag.inputs) out += '+';
     out += '|';
     for (std::size_t e = C::dag.first_edge_into(v); e < C::dag.end_edge_into(v); ++e) {
-      const auto name = g.op_name(e);
-      if (!name) continue;
-      out += *name;
-      out += '~' + std::to_string(C::edges[e].from) + '|';
+      for (std::size_t op : g.ops(e)) {
+        out += C::ops::names[op];
+        out += '~' + std::to_string(C::edges[e].from) + '|';
+      }
     }
   }
   return out;
@@ -71,10 +71,13 @@ template <cell_kind C>
       if (!edge)
         cur.fail(input_at, "node ", v, " has no edge from node ", input,
                  "; its inputs are nodes 0 to ", v - 1);
-      if (g.op(*edge)) cur.fail(input_at, "node ", v, " lists input ", input, " twice");
+      if (C::dag.max_ops_per_edge() == 1 && g.op(*edge))
+        cur.fail(input_at, "node ", v, " lists input ", input, " twice");
       if (!dag.keeps_all() && C::ops::is_zero[*op_index])
         cur.fail(op_at, "the zero op '", op, "' on a kept edge; a derived cell keeps no zero op");
-      g.set(*edge, *op_index);
+      if (kept == dag.kept_inputs(v))
+        cur.fail(op_at, "node ", v, " lists more than the ", kept, " edge(s) it keeps");
+      g.add(*edge, *op_index);
       ++kept;
       if (!cur.eat_exact('|')) cur.fail(cur.pos, "expected '|' after an edge");
     }

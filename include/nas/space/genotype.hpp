@@ -37,8 +37,22 @@ struct GenotypeProblem {
   [[nodiscard]] constexpr explicit operator bool() const noexcept { return kind != Kind::none; }
 };
 
-/// The architecture of one cell kind: an op (or nothing) on every edge, and for a
-/// cell whose output is a concatenation, which computed nodes are concatenated.
+/// The ops kept on one edge of a cell genotype: at most `N`, in ascending op order.
+/// Iterable (`for (std::size_t op : g.ops(e))`); `size()` is the edge's multiplicity.
+template <std::size_t N>
+struct EdgeOps {
+  std::array<std::size_t, N> ops{};
+  std::size_t count = 0;
+  [[nodiscard]] constexpr std::size_t size() const noexcept { return count; }
+  [[nodiscard]] constexpr bool empty() const noexcept { return count == 0; }
+  [[nodiscard]] constexpr const std::size_t* begin() const noexcept { return ops.data(); }
+  [[nodiscard]] constexpr const std::size_t* end() const noexcept { return ops.data() + count; }
+  [[nodiscard]] constexpr std::size_t operator[](std::size_t i) const noexcept { return ops[i]; }
+};
+
+/// The architecture of one cell kind: the ops kept on every edge (one op or none;
+/// up to k when the DAG lets a node take one input several times, `.repeat`), and
+/// for a cell whose output is a concatenation, which computed nodes are concatenated.
 ///
 /// A fixed-size value (no heap), ordered, hashable and usable in constant
 /// expressions. A default-constructed cell genotype keeps no edge and
@@ -51,20 +65,23 @@ template <cell_kind C>
 class CellGenotype {
  public:
   using cell = C;
-  using ops = typename C::ops;
+  using ops_type = typename C::ops;
   static constexpr const Dag& dag = C::dag;
   static constexpr std::size_t edge_count = C::edge_count;
+  /// Ops one edge can keep: 1, or k for a DAG whose nodes may repeat an input.
+  static constexpr std::size_t max_ops_per_edge = C::dag.max_ops_per_edge();
 
   constexpr CellGenotype() noexcept {
     ops_.fill(absent_);
     if (dag.output == Output::concat_nodes) concat_ = all_computed_mask();
   }
 
-  /// The op on edge `edge` (by index), or nothing when the edge is not kept.
+  /// The op on edge `edge` (by index), or nothing when the edge is not kept. On an
+  /// edge that keeps several ops (`.repeat`), the first in op order; see ops().
   [[nodiscard]] constexpr std::optional<std::size_t> op(std::size_t edge) const {
     check_edge_index(edge);
-    if (ops_[edge] == absent_) return std::nullopt;
-    return static_cast<std::size_t>(ops_[edge]);
+    if (slot(edge, 0) == absent_) return std::nullopt;
+    return static_cast<std::size_t>(slot(edge, 0));
   }
   /// The op on edge `from -> to`, or nothing when it is not kept.
   [[nodiscard]] constexpr std::optional<std::size_t> op(std::size_t from, std::size_t to) const {
@@ -74,26 +91,73 @@ class CellGenotype {
   [[nodiscard]] constexpr std::optional<std::string_view> op_name(std::size_t edge) const {
     const auto o = op(edge);
     if (!o) return std::nullopt;
-    return ops::names[*o];
+    return ops_type::names[*o];
+  }
+  /// Every op kept on edge `edge`, in op order (several only under `.repeat`).
+  [[nodiscard]] constexpr EdgeOps<max_ops_per_edge> ops(std::size_t edge) const {
+    check_edge_index(edge);
+    EdgeOps<max_ops_per_edge> out;
+    for (std::size_t j = 0; j < max_ops_per_edge && slot(edge, j) != absent_; ++j)
+      out.ops[out.count++] = static_cast<std::size_t>(slot(edge, j));
+    return out;
   }
 
-  /// Keeps edge `edge` with op index `op_index`, or drops it with `std::nullopt`.
+  /// Every op kept on edge `from -> to`, in op order.
+  [[nodiscard]] constexpr EdgeOps<max_ops_per_edge> ops(std::size_t from, std::size_t to) const {
+    return ops(C::edge_index(from, to));
+  }
+
+  /// Keeps edge `edge` with the single op `op_index`, or drops it with `std::nullopt`.
   constexpr CellGenotype& set(std::size_t edge, std::optional<std::size_t> op_index) {
     check_edge_index(edge);
-    if (op_index && *op_index >= ops::size)
-      diagnostic::invalid_genotype("op index out of range for the cell's op set");
-    ops_[edge] = op_index ? static_cast<std::int16_t>(*op_index) : absent_;
+    if (op_index) check_op_index(*op_index);
+    for (std::size_t j = 0; j < max_ops_per_edge; ++j) slot(edge, j) = absent_;
+    if (op_index) slot(edge, 0) = static_cast<std::int16_t>(*op_index);
     return *this;
   }
-  /// Keeps edge `from -> to` with op index `op_index`.
+  /// Keeps edge `from -> to` with the single op `op_index`.
   constexpr CellGenotype& set(std::size_t from, std::size_t to, std::size_t op_index) {
     return set(C::edge_index(from, to), op_index);
   }
-  /// Keeps edge `from -> to` with the op named `op_name`.
+  /// Keeps edge `from -> to` with the single op named `op_name`.
   constexpr CellGenotype& set(std::size_t from, std::size_t to, std::string_view op_name) {
-    const auto i = ops::find(op_name);
-    if (!i) diagnostic::invalid_genotype("no op with this name in the cell's op set");
-    return set(C::edge_index(from, to), *i);
+    return set(C::edge_index(from, to), find_op(op_name));
+  }
+  /// Adds one more op on edge `edge` (a node taking the same input again, as NASNet-A
+  /// does). Needs a DAG with `.repeat = true` and room on the edge (at most k ops).
+  constexpr CellGenotype& add(std::size_t edge, std::size_t op_index) {
+    check_edge_index(edge);
+    check_op_index(op_index);
+    if (slot(edge, max_ops_per_edge - 1) != absent_)
+      diagnostic::invalid_genotype(
+          max_ops_per_edge == 1
+              ? "this edge already keeps an op and the cell's nodes take each input once "
+                "(a DAG with .repeat = true lets a node take an input again)"
+              : "this edge already keeps as many ops as a node keeps inputs");
+    // insert in ascending op order (absent slots are at the end)
+    std::size_t j = max_ops_per_edge - 1;
+    const auto value = static_cast<std::int16_t>(op_index);
+    while (j > 0 && (slot(edge, j - 1) == absent_ || slot(edge, j - 1) > value)) {
+      slot(edge, j) = slot(edge, j - 1);
+      --j;
+    }
+    slot(edge, j) = value;
+    return *this;
+  }
+  /// Adds one more op on edge `from -> to`.
+  constexpr CellGenotype& add(std::size_t from, std::size_t to, std::string_view op_name) {
+    return add(C::edge_index(from, to), find_op(op_name));
+  }
+  /// Removes one occurrence of `op_index` from edge `edge` (nothing if it is not kept there).
+  constexpr CellGenotype& remove(std::size_t edge, std::size_t op_index) {
+    check_edge_index(edge);
+    for (std::size_t j = 0; j < max_ops_per_edge; ++j) {
+      if (slot(edge, j) != static_cast<std::int16_t>(op_index)) continue;
+      for (; j + 1 < max_ops_per_edge; ++j) slot(edge, j) = slot(edge, j + 1);
+      slot(edge, max_ops_per_edge - 1) = absent_;
+      break;
+    }
+    return *this;
   }
   /// Drops edge `from -> to`.
   constexpr CellGenotype& erase(std::size_t from, std::size_t to) {
@@ -138,11 +202,11 @@ class CellGenotype {
     return dag.nodes >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << dag.nodes) - 1;
   }
 
-  /// Number of inputs node `node` keeps.
+  /// Number of inputs node `node` keeps (an input kept twice counts twice).
   [[nodiscard]] constexpr std::size_t kept_inputs(std::size_t node) const noexcept {
     std::size_t n = 0;
     for (std::size_t e = dag.first_edge_into(node); e < dag.end_edge_into(node); ++e)
-      n += ops_[e] != absent_ ? 1U : 0U;
+      for (std::size_t j = 0; j < max_ops_per_edge; ++j) n += slot(e, j) != absent_ ? 1U : 0U;
     return n;
   }
 
@@ -150,16 +214,16 @@ class CellGenotype {
   [[nodiscard]] constexpr GenotypeProblem problem() const noexcept {
     using K = GenotypeProblem::Kind;
     for (std::size_t v = dag.inputs; v < dag.node_count(); ++v) {
-      std::size_t kept = 0;
       for (std::size_t e = dag.first_edge_into(v); e < dag.end_edge_into(v); ++e) {
-        if (ops_[e] == absent_) {
+        if (slot(e, 0) == absent_) {
           if (dag.keeps_all()) return {K::missing_edge, v, dag.edges[e].from, 0};
           continue;
         }
-        ++kept;
-        if (!dag.keeps_all() && ops::is_zero[static_cast<std::size_t>(ops_[e])])
-          return {K::zero_op_kept, v, dag.edges[e].from, 0};
+        for (std::size_t j = 0; j < max_ops_per_edge && slot(e, j) != absent_; ++j)
+          if (!dag.keeps_all() && ops_type::is_zero[static_cast<std::size_t>(slot(e, j))])
+            return {K::zero_op_kept, v, dag.edges[e].from, 0};
       }
+      const std::size_t kept = kept_inputs(v);
       if (kept != dag.kept_inputs(v)) return {K::kept_count, v, 0, kept};
     }
     if (dag.output == Output::concat_nodes && concat_ == 0) return {K::empty_concat, 0, 0, 0};
@@ -182,10 +246,13 @@ class CellGenotype {
       case K::missing_edge:
         return "cell '" + cell_name + "': " + edge() + " has no op; a '" + cell_name +
                "' cell keeps every edge";
-      case K::zero_op_kept:
-        return "cell '" + cell_name + "': " + edge() + " keeps the zero op '" +
-               std::string(*op_name(C::edge_index(p.from, p.node))) +
+      case K::zero_op_kept: {
+        std::string zero;
+        for (std::size_t o : ops(C::edge_index(p.from, p.node)))
+          if (ops_type::is_zero[o]) zero = std::string(ops_type::names[o]);
+        return "cell '" + cell_name + "': " + edge() + " keeps the zero op '" + zero +
                "'; a derived cell that keeps k inputs per node keeps no zero op";
+      }
       case K::kept_count:
         return "cell '" + cell_name + "': node " + std::to_string(p.node) + " keeps " +
                std::to_string(p.count) + " input(s); it must keep " +
@@ -206,13 +273,29 @@ class CellGenotype {
 
  private:
   static constexpr std::int16_t absent_ = -1;
-  static_assert(ops::size < 32767, "an op set holds at most 32766 ops");
+  static_assert(ops_type::size < 32767, "an op set holds at most 32766 ops");
 
   static constexpr void check_edge_index(std::size_t edge) {
     if (edge >= edge_count) diagnostic::invalid_genotype("edge index out of range for the cell");
   }
+  static constexpr void check_op_index(std::size_t op_index) {
+    if (op_index >= ops_type::size)
+      diagnostic::invalid_genotype("op index out of range for the cell's op set");
+  }
+  static constexpr std::size_t find_op(std::string_view op_name) {
+    const auto i = ops_type::find(op_name);
+    if (!i) diagnostic::invalid_genotype("no op with this name in the cell's op set");
+    return *i;
+  }
+  [[nodiscard]] constexpr std::int16_t& slot(std::size_t edge, std::size_t j) noexcept {
+    return ops_[edge * max_ops_per_edge + j];
+  }
+  [[nodiscard]] constexpr std::int16_t slot(std::size_t edge, std::size_t j) const noexcept {
+    return ops_[edge * max_ops_per_edge + j];
+  }
 
-  std::array<std::int16_t, edge_count> ops_{};
+  // ops_[edge * max_ops_per_edge + j]: the j-th op of an edge, ascending, absent ones last.
+  std::array<std::int16_t, edge_count * max_ops_per_edge> ops_{};
   std::uint64_t concat_ = 0;
 };
 
