@@ -105,3 +105,12 @@ TEST_CASE("Genotype: equality, ordering and hashing see every edge and the conca
   std::unordered_set<nas::Genotype<darts_space>> seen{a, b, c, a};
   CHECK(seen.size() == 3);
 }
+
+TEST_CASE("Genotype: the hash sees every op of an edge that keeps several") {
+  nas::Genotype<amoeba_space> a;
+  a.cell<"normal">().add(0, 2, "sep_conv_3x3").add(0, 2, "sep_conv_5x5");
+  auto b = a;
+  b.cell<"normal">().remove(0, amoeba_ops::index_of<"sep_conv_5x5">).add(0, 2, "sep_conv_7x7");
+  CHECK(a != b);
+  CHECK(a.hash() != b.hash());
+}

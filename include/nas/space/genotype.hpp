@@ -371,7 +371,7 @@ class Genotype {
     if (!valid()) throw InvalidArgument("nas: invalid genotype: " + describe_problem());
   }
 
-  /// A 64-bit hash of the architecture (FNV-1a over every edge and concat list).
+  /// A 64-bit hash of the architecture (FNV-1a over every edge's ops and the concat lists).
   [[nodiscard]] constexpr std::uint64_t hash() const noexcept {
     std::uint64_t h = 14695981039346656037ULL;
     auto mix = [&](std::uint64_t v) {
@@ -382,8 +382,9 @@ class Genotype {
     };
     for_each_cell([&](const auto& c) {
       for (std::size_t e = 0; e < c.edge_count; ++e) {
-        const auto o = c.op(e);
-        mix(o ? *o + 1 : 0);
+        const auto ops = c.ops(e);
+        mix(ops.size());
+        for (std::size_t o : ops) mix(o);
       }
       mix(c.concat_mask());
     });
