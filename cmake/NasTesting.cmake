@@ -4,7 +4,8 @@
 #   nas_add_static_tests(<name> SOURCES <files>... LINK <libs>...)
 #   nas_add_compile_fail_tests(DIRECTORY <dir>)
 #   nas_add_package_test(<mode>)                   find_package | add_subdirectory | fetchcontent
-#   nas_add_example(<name> SOURCE <file> [TORCH] [ARGS <args>...] [GOLDEN <file>] [LABELS ...])
+#   nas_add_example(<name> SOURCE <file> [TORCH] [ARGS <args>...] [GOLDEN <file>] [LABELS ...]
+#                   [LINK <libs>...])
 #
 # Every runnable program (test executables, examples) is also added to the custom target
 # nas_test_programs, which the sanitizer build in scripts/test.sh builds instead of `all`.
@@ -159,7 +160,7 @@ endfunction()
 # it with ARGS (small settings). GOLDEN: stdout must equal that file (deterministic examples).
 # TORCH: links nas::nas (skipped when NAS_WITH_TORCH=OFF); otherwise nas::core only.
 function(nas_add_example name)
-  cmake_parse_arguments(PARSE_ARGV 1 arg "TORCH" "SOURCE;GOLDEN" "ARGS;LABELS")
+  cmake_parse_arguments(PARSE_ARGV 1 arg "TORCH" "SOURCE;GOLDEN" "ARGS;LABELS;LINK")
   if(NOT arg_SOURCE)
     message(FATAL_ERROR "nas_add_example(${name}): SOURCE is required")
   endif()
@@ -174,6 +175,7 @@ function(nas_add_example name)
   else()
     target_link_libraries(${name} PRIVATE nas::core)
   endif()
+  target_link_libraries(${name} PRIVATE ${arg_LINK})
   nas_target_defaults(${name})
   add_dependencies(nas_test_programs ${name})
   if(arg_GOLDEN)

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 # The example that the demo runs: a target registered in examples/CMakeLists.txt.
-NAS_DEMO_TARGET="${NAS_DEMO_TARGET:-hello_torch}"
+NAS_DEMO_TARGET="${NAS_DEMO_TARGET:-first_search}"
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "${root}"
