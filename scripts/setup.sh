@@ -114,7 +114,7 @@ PY
       read -r torch_version torch_prefix <<<"${found}"
       torch_source="venv ${venv}"
     else
-      _nas_say torch "installing torch==${pin} into ${venv} (PyPI; ~2.5 GB download, about a minute)"
+      _nas_say torch "installing torch==${pin} into ${venv} (PyPI: several GB; about a minute on a fast link)"
       if { [[ -x "${venv}/bin/python" ]] || python3 -m venv "${venv}"; } &&
         "${venv}/bin/python" -m pip install --disable-pip-version-check --no-input -q \
           --retries 2 "torch==${pin}" &&
