@@ -37,30 +37,25 @@ constexpr const char* nb201_text =
     "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~"
     "2|";
 
+/// "offset: problem" of the ParseError that `parse` throws, or "no error".
+template <class Parse>
+std::string error_of(Parse parse) {
+  try {
+    (void)parse();
+  } catch (const nas::ParseError& e) {
+    return std::to_string(e.offset()) + ": " + e.problem();
+  }
+  return "no error";
+}
 template <class S>
 std::string darts_error(const std::string& text) {
-  try {
-    (void)nas::parse_darts<S>(text);
-  } catch (const nas::ParseError& e) {
-    return std::to_string(e.offset()) + ": " + e.problem();
-  }
-  return "no error";
+  return error_of([&] { return nas::parse_darts<S>(text); });
 }
 std::string nb201_error(const std::string& text) {
-  try {
-    (void)nas::parse_nb201<nb201_space>(text);
-  } catch (const nas::ParseError& e) {
-    return std::to_string(e.offset()) + ": " + e.problem();
-  }
-  return "no error";
+  return error_of([&] { return nas::parse_nb201<nb201_space>(text); });
 }
 std::string json_error(const std::string& text) {
-  try {
-    (void)nas::parse_json<darts_space>(text);
-  } catch (const nas::ParseError& e) {
-    return std::to_string(e.offset()) + ": " + e.problem();
-  }
-  return "no error";
+  return error_of([&] { return nas::parse_json<darts_space>(text); });
 }
 }  // namespace
 

@@ -12,6 +12,7 @@
 
 #include "nas/core/diagnostic.hpp"
 #include "nas/core/fixed_string.hpp"
+#include "nas/core/names.hpp"
 #include "nas/ops/op.hpp"
 
 namespace nas {
@@ -27,14 +28,10 @@ namespace detail {
 template <op_descriptor... Ops>
 consteval bool check_unique_op_names() {
   constexpr std::array<std::string_view, sizeof...(Ops)> names{Ops::name...};
-  auto count = [&](std::string_view n) {
-    std::size_t c = 0;
-    for (auto m : names) c += (m == n) ? 1U : 0U;
-    return c;
-  };
-  ((count(Ops::name) > 1 ? diagnostic::op_names_in_an_OpSet_must_be_unique__this_name_appears_twice<
-                               Ops::fixed_name>()
-                         : void()),
+  ((count_name(names, Ops::name) > 1
+        ? diagnostic::op_names_in_an_OpSet_must_be_unique__this_name_appears_twice<
+              Ops::fixed_name>()
+        : void()),
    ...);
   return true;
 }
@@ -55,8 +52,8 @@ concept unique_op_names = check_unique_op_names<Ops...>();
 /// unique. A repeated name fails at the user's line and names the op.
 /// Models: nas::op_set.
 template <op_descriptor... Ops>
-  requires(sizeof...(Ops) > 0)
-&&detail::unique_op_names<Ops...> struct OpSet {
+  requires(sizeof...(Ops) > 0 && detail::unique_op_names<Ops...>)
+struct OpSet {
   /// Number of ops.
   static constexpr std::size_t size = sizeof...(Ops);
   /// Op names in index order.
@@ -76,9 +73,7 @@ template <op_descriptor... Ops>
 
   /// The index of the op with this name, or nothing.
   [[nodiscard]] static constexpr std::optional<std::size_t> find(std::string_view name) noexcept {
-    for (std::size_t i = 0; i < size; ++i)
-      if (names[i] == name) return i;
-    return std::nullopt;
+    return detail::find_name(names, name);
   }
 
   /// The index of the op named `Name`; a name not in the set fails to compile.

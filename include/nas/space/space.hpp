@@ -11,6 +11,7 @@
 
 #include "nas/core/fixed_string.hpp"
 #include "nas/core/math.hpp"
+#include "nas/core/names.hpp"
 #include "nas/space/cell.hpp"
 
 namespace nas {
@@ -26,12 +27,7 @@ namespace detail {
 template <cell_kind... Cells>
 consteval bool check_unique_cell_names() {
   constexpr std::array<std::string_view, sizeof...(Cells)> names{Cells::name...};
-  auto count = [&](std::string_view n) {
-    std::size_t c = 0;
-    for (auto m : names) c += (m == n) ? 1U : 0U;
-    return c;
-  };
-  ((count(Cells::name) > 1
+  ((count_name(names, Cells::name) > 1
         ? diagnostic::cell_names_in_a_Space_must_be_unique__this_name_appears_twice<
               Cells::fixed_name>()
         : void()),
@@ -58,8 +54,8 @@ concept unique_cell_names = check_unique_cell_names<Cells...>();
 /// repeated name fails at the user's line and names the cell).
 /// Models: nas::search_space.
 template <cell_kind... Cells>
-  requires(sizeof...(Cells) > 0)
-&&detail::unique_cell_names<Cells...> struct Space {
+  requires(sizeof...(Cells) > 0 && detail::unique_cell_names<Cells...>)
+struct Space {
   /// The cell kinds as a tuple type.
   using cells = std::tuple<Cells...>;
   /// Number of cell kinds.
@@ -70,9 +66,7 @@ template <cell_kind... Cells>
   /// The index of the cell kind with this name, or nothing.
   [[nodiscard]] static constexpr std::optional<std::size_t> find_cell(
       std::string_view name) noexcept {
-    for (std::size_t i = 0; i < cell_count; ++i)
-      if (cell_names[i] == name) return i;
-    return std::nullopt;
+    return detail::find_name(cell_names, name);
   }
 
   /// The index of the cell kind named `Name`; an unknown name fails to compile.
