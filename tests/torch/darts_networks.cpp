@@ -1,0 +1,166 @@
+// DARTS-family operations, cells and networks: shapes, laws, and the published parameter counts.
+#include <doctest/doctest.h>
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <string>
+
+#include <nas/nn/network.hpp>
+#include <nas/spaces/darts.hpp>
+
+namespace {
+
+template <class M>
+M make(std::int64_t in, std::int64_t out, std::int64_t stride, bool affine = true) {
+  return nas::operation_traits<M>::make(nas::OpArgs{in, out, stride, affine});
+}
+
+}  // namespace
+
+TEST_CASE_TEMPLATE("DARTS ops: shape at stride 1 and 2, gradients, clone, deterministic eval", M,
+                   nas::ops::Zero, nas::ops::SkipConnect, nas::ops::MaxPool3x3,
+                   nas::ops::AvgPool3x3, nas::ops::SepConv<3>, nas::ops::SepConv<5>,
+                   nas::ops::SepConv<7>, nas::ops::DilConv<3>, nas::ops::DilConv<5>,
+                   nas::ops::Conv7x1_1x7) {
+  static_assert(nas::operation<M>);
+  torch::manual_seed(0);
+  const auto x = torch::randn({2, 8, 8, 8}, torch::requires_grad());
+  for (std::int64_t stride : {1, 2}) {
+    CAPTURE(stride);
+    for (bool affine : {true, false}) {
+      M op = make<M>(8, 8, stride, affine);
+      op->train();
+      const auto y = op->forward(x);
+      CHECK(y.sizes() == torch::IntArrayRef{2, 8, 8 / stride, 8 / stride});
+      y.square().sum().backward();
+      for (const auto& p : op->named_parameters()) {
+        CAPTURE(p.key());
+        REQUIRE(p.value().grad().defined());
+        CHECK(p.value().grad().abs().sum().template item<double>() > 0.0);
+      }
+      if (!affine) CHECK(op->parameters().size() == op->named_parameters().size());
+      op->eval();
+      torch::NoGradGuard no_grad;
+      const auto a = op->forward(x);
+      CHECK(torch::equal(a, op->forward(x)));
+      auto copy = std::dynamic_pointer_cast<typename M::ContainedType>(op->clone());
+      REQUIRE(copy != nullptr);
+      CHECK(torch::equal(copy->forward(x), a));
+      CHECK(copy->parameters().size() == op->parameters().size());
+    }
+  }
+}
+
+TEST_CASE("DARTS ops: each is built as DARTS's reference code builds it") {
+  // parameter counts at C = 16: conv weights only (no bias) plus BatchNorm affine
+  CHECK(nas::parameter_count(*make<nas::ops::SepConv<3>>(16, 16, 1)) ==
+        2 * (16 * 9 + 16 * 16 + 2 * 16));
+  CHECK(nas::parameter_count(*make<nas::ops::DilConv<5>>(16, 16, 2)) == 16 * 25 + 16 * 16 + 2 * 16);
+  CHECK(nas::parameter_count(*make<nas::ops::SkipConnect>(16, 16, 1)) == 0);
+  CHECK(nas::parameter_count(*make<nas::ops::SkipConnect>(16, 16, 2)) == 2 * (16 * 8) + 2 * 16);
+  CHECK(nas::parameter_count(*make<nas::ops::Conv7x1_1x7>(16, 16, 1)) == 2 * 16 * 16 * 7 + 2 * 16);
+  CHECK(nas::parameter_count(*make<nas::ops::SepConv<3>>(16, 16, 1, false)) ==
+        2 * (16 * 9 + 16 * 16));
+  // avg_pool_3x3 leaves padding out of the average: a constant input stays constant at the border
+  const auto ones = torch::ones({1, 1, 4, 4});
+  CHECK(torch::allclose(make<nas::ops::AvgPool3x3>(1, 1, 1)->forward(ones), ones));
+  // none at stride 2 has the subsampled shape
+  CHECK(make<nas::ops::Zero>(4, 4, 2)->forward(torch::ones({1, 4, 6, 6})).sizes() ==
+        torch::IntArrayRef{1, 4, 3, 3});
+}
+
+TEST_CASE("DARTS ops: a wrong size is refused with the reason") {
+  CHECK_THROWS_WITH(make<nas::ops::SkipConnect>(8, 16, 1),
+                    doctest::Contains("needs as many output as input channels"));
+  CHECK_THROWS_WITH(make<nas::ops::FactorizedReduce>(8, 7, 2),
+                    doctest::Contains("even number of output channels"));
+  CHECK_THROWS_WITH(make<nas::ops::SkipConnect>(8, 8, 2)->forward(torch::ones({1, 8, 5, 5})),
+                    doctest::Contains("even height and width"));
+}
+
+TEST_CASE("Network: published genotypes have DARTS's published parameter counts") {
+  // DARTS CIFAR skeleton: 20 cells, 36 channels, 10 classes, auxiliary head (not counted)
+  const nas::Stack cifar{.layers = 20, .channels = 36, .classes = 10, .auxiliary = true};
+  CHECK(nas::parameter_count(*nas::Network<nas::spaces::darts>(nas::genotypes::darts_v2, cifar)) ==
+        3349342);
+  CHECK(nas::parameter_count(*nas::Network<nas::spaces::darts>(nas::genotypes::darts_v1, cifar)) ==
+        3169414);
+  CHECK(nas::parameter_count(
+            *nas::Network<nas::spaces::nasnet>(nas::genotypes::amoebanet_a, cifar)) == 3145078);
+  CHECK(nas::parameter_count(*nas::Network<nas::spaces::nasnet>(nas::genotypes::nasnet_a, cifar)) ==
+        3830950);
+  // DARTS ImageNet (mobile) skeleton: 14 cells, 48 channels, 1000 classes
+  const nas::Stack imagenet{.layers = 14,
+                            .channels = 48,
+                            .classes = 1000,
+                            .auxiliary = true,
+                            .skeleton = nas::Skeleton::darts_imagenet};
+  CHECK(nas::parameter_count(
+            *nas::Network<nas::spaces::darts>(nas::genotypes::darts_v2, imagenet)) == 4718752);
+}
+
+TEST_CASE("Network: one line from a small proxy to the final network; forward shapes") {
+  torch::manual_seed(0);
+  nas::Network<nas::spaces::darts> proxy(nas::genotypes::darts_v2,
+                                         nas::Stack{.layers = 5, .channels = 8, .auxiliary = true});
+  proxy->train();
+  const auto [logits, auxiliary] = proxy->forward_with_auxiliary(torch::randn({2, 3, 32, 32}));
+  CHECK(logits.sizes() == torch::IntArrayRef{2, 10});
+  CHECK(auxiliary.sizes() == torch::IntArrayRef{2, 10});
+  proxy->eval();
+  const auto [eval_logits, eval_auxiliary] =
+      proxy->forward_with_auxiliary(torch::randn({2, 3, 32, 32}));
+  CHECK(eval_logits.sizes() == torch::IntArrayRef{2, 10});
+  CHECK_FALSE(eval_auxiliary.defined());
+  // AmoebaNet-A concatenates 3 of 5 nodes, NASNet-A takes one input twice
+  nas::Network<nas::spaces::nasnet> amoeba(nas::genotypes::amoebanet_a,
+                                           nas::Stack{.layers = 3, .channels = 4});
+  CHECK(amoeba->forward(torch::randn({1, 3, 16, 16})).sizes() == torch::IntArrayRef{1, 10});
+  nas::Network<nas::spaces::nasnet> nasnet(nas::genotypes::nasnet_a,
+                                           nas::Stack{.layers = 3, .channels = 4, .classes = 5});
+  CHECK(nasnet->forward(torch::randn({1, 3, 16, 16})).sizes() == torch::IntArrayRef{1, 5});
+}
+
+TEST_CASE("Network: module names are stable and readable") {
+  nas::Network<nas::spaces::darts> net(nas::genotypes::darts_v2,
+                                       nas::Stack{.layers = 3, .channels = 4});
+  const auto params = net->named_parameters();
+  CHECK(params.contains("cells.0.edge_0_2_sep_conv_3x3.depthwise_1.weight"));
+  CHECK(params.contains("cells.0.preprocess0.conv.weight"));
+  CHECK(params.contains("cells.1.edge_0_2_max_pool_3x3") == false);  // pools have no parameters
+  CHECK(params.contains("cells.2.preprocess0.conv_1.weight"));       // after a reduction cell
+  CHECK(params.contains("classifier.weight"));
+  nas::Network<nas::spaces::nasnet> nasnet(nas::genotypes::nasnet_a,
+                                           nas::Stack{.layers = 3, .channels = 4});
+  const auto names = nasnet->named_parameters();
+  CHECK(names.contains("cells.0.edge_0_3_sep_conv_3x3.bn_2.weight"));
+  CHECK(names.contains("cells.0.edge_0_3_sep_conv_5x5.bn_2.weight"));
+}
+
+TEST_CASE("Network: a wrong input or size says what was expected") {
+  nas::Network<nas::spaces::darts> net(nas::genotypes::darts_v2,
+                                       nas::Stack{.layers = 3, .channels = 4});
+  CHECK_THROWS_WITH(net->forward(torch::randn({1, 1, 32, 32})),
+                    doctest::Contains("expects images [N, 3, H, W]"));
+  CHECK_THROWS_WITH(
+      nas::Network<nas::spaces::darts>(nas::genotypes::darts_v2, nas::Stack{.layers = 2}),
+      doctest::Contains("at least 3 layers"));
+  CHECK_THROWS_WITH(
+      nas::Network<nas::spaces::darts>(nas::genotypes::darts_v2, nas::Stack{.channels = 7}),
+      doctest::Contains("even channel count"));
+  CHECK_THROWS_WITH(
+      nas::Network<nas::spaces::darts>(nas::Genotype<nas::spaces::darts>{}, nas::Stack{}),
+      doctest::Contains("invalid genotype"));
+}
+
+TEST_CASE("Network: the same seed gives the same network and the same output") {
+  auto run = [] {
+    torch::manual_seed(7);
+    nas::Network<nas::spaces::darts> net(nas::genotypes::darts_v1,
+                                         nas::Stack{.layers = 3, .channels = 4});
+    net->eval();
+    torch::NoGradGuard no_grad;
+    return net->forward(torch::ones({1, 3, 8, 8}));
+  };
+  CHECK(torch::equal(run(), run()));
+}
