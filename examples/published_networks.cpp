@@ -3,9 +3,11 @@
 //
 // This is the example of docs/networks.md; CI runs it and compares its output with
 // published_networks.expected. Counting follows DARTS's code: the auxiliary head is
-// built (it is part of training) but not counted.
+// built (it is part of training) but not counted; multiply-adds count convolutions and
+// linear layers for one image.
 #include <torch/torch.h>
 
+#include <cstdint>
 #include <cstdio>
 
 #include <nas/nn/network.hpp>
@@ -43,19 +45,19 @@ int main() {
                             .auxiliary = true,
                             .skeleton = nas::Skeleton::darts_imagenet};
   auto count = [](const auto& net) { return static_cast<long long>(nas::parameter_count(*net)); };
+  auto report = [&](const char* name, const auto& net, std::int64_t resolution) {
+    std::printf("  %-12s %9lld parameters %11lld multiply-adds at %lldx%lld\n", name, count(net),
+                static_cast<long long>(net->multiply_adds(resolution, resolution)),
+                static_cast<long long>(resolution), static_cast<long long>(resolution));
+  };
 
   std::printf("CIFAR-10 skeleton (20 cells, 36 channels):\n");
-  std::printf("  DARTS V2     %9lld parameters\n",
-              count(nas::Network<nas::spaces::darts>(nas::genotypes::darts_v2, cifar)));
-  std::printf("  DARTS V1     %9lld parameters\n",
-              count(nas::Network<nas::spaces::darts>(nas::genotypes::darts_v1, cifar)));
-  std::printf("  NASNet-A     %9lld parameters\n",
-              count(nas::Network<nas::spaces::nasnet>(nas::genotypes::nasnet_a, cifar)));
-  std::printf("  AmoebaNet-A  %9lld parameters\n",
-              count(nas::Network<nas::spaces::nasnet>(nas::genotypes::amoebanet_a, cifar)));
+  report("DARTS V2", nas::Network<nas::spaces::darts>(nas::genotypes::darts_v2, cifar), 32);
+  report("DARTS V1", nas::Network<nas::spaces::darts>(nas::genotypes::darts_v1, cifar), 32);
+  report("NASNet-A", nas::Network<nas::spaces::nasnet>(nas::genotypes::nasnet_a, cifar), 32);
+  report("AmoebaNet-A", nas::Network<nas::spaces::nasnet>(nas::genotypes::amoebanet_a, cifar), 32);
   std::printf("ImageNet mobile skeleton (14 cells, 48 channels):\n");
-  std::printf("  DARTS V2     %9lld parameters\n",
-              count(nas::Network<nas::spaces::darts>(nas::genotypes::darts_v2, imagenet)));
+  report("DARTS V2", nas::Network<nas::spaces::darts>(nas::genotypes::darts_v2, imagenet), 224);
 
   // The same genotype at proxy size: one line from the final network to the search-size one.
   const nas::Stack proxy{.layers = 5, .channels = 8};

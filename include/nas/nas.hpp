@@ -1,5 +1,12 @@
 #pragma once
 /// @file
-/// One include for everything in nas.
+/// One include for everything in nas (LibTorch included; link nas::nas).
+/// `nas/core.hpp` alone is the torch-free part (link nas::core).
 
 #include "nas/core.hpp"
+#include "nas/nn/make_op.hpp"
+#include "nas/nn/network.hpp"
+#include "nas/ops/cost.hpp"
+#include "nas/ops/darts.hpp"
+#include "nas/ops/operation.hpp"
+#include "nas/spaces/darts.hpp"

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include <nas/core.hpp>
 #include <nas/nn/network.hpp>
 #include <nas/spaces/darts.hpp>
 
@@ -163,4 +164,78 @@ TEST_CASE("Network: the same seed gives the same network and the same output") {
     return net->forward(torch::ones({1, 3, 8, 8}));
   };
   CHECK(torch::equal(run(), run()));
+}
+
+TEST_CASE("Network: multiply-adds as the papers count them (convolutions and linear layers)") {
+  const nas::Stack cifar{.layers = 20, .channels = 36, .classes = 10, .auxiliary = true};
+  const nas::Stack imagenet{.layers = 14,
+                            .channels = 48,
+                            .classes = 1000,
+                            .auxiliary = true,
+                            .skeleton = nas::Skeleton::darts_imagenet};
+  // the published figures for DARTS V2
+  CHECK(nas::Network<nas::spaces::darts>(nas::genotypes::darts_v2, cifar)->multiply_adds(32, 32) ==
+        528359040);
+  CHECK(nas::Network<nas::spaces::darts>(nas::genotypes::darts_v2, imagenet)
+            ->multiply_adds(224, 224) == 529911552);
+  // the others, as an independent eager-PyTorch count (forward hooks on Conv2d and Linear) gives
+  CHECK(nas::Network<nas::spaces::darts>(nas::genotypes::darts_v1, cifar)->multiply_adds(32, 32) ==
+        500987520);
+  CHECK(nas::Network<nas::spaces::nasnet>(nas::genotypes::amoebanet_a, cifar)
+            ->multiply_adds(32, 32) == 488931552);
+  CHECK(nas::Network<nas::spaces::nasnet>(nas::genotypes::nasnet_a, cifar)->multiply_adds(32, 32) ==
+        603452448);
+}
+
+namespace {
+// A user's op that does not count its multiply-adds.
+struct UncountedImpl : torch::nn::Module {
+  explicit UncountedImpl(const nas::OpArgs& args) : stride(args.stride) {}
+  torch::Tensor forward(const torch::Tensor& x) {
+    using torch::indexing::None;
+    using torch::indexing::Slice;
+    return x.index({Slice(), Slice(), Slice(None, None, stride), Slice(None, None, stride)});
+  }
+  std::int64_t stride;
+};
+TORCH_MODULE(Uncounted);
+// A user's op that forgets the stride.
+struct SloppyImpl : torch::nn::Module {
+  explicit SloppyImpl(const nas::OpArgs& /*args*/) {}
+  torch::Tensor forward(const torch::Tensor& x) { return x; }
+};
+TORCH_MODULE(Sloppy);
+using user_ops = nas::OpSet<nas::Op<"conv", nas::ops::SepConv<3>>, nas::Op<"mine", Uncounted>>;
+using user_space = nas::Space<nas::Cell<"normal", nas::spaces::darts_cell, user_ops>,
+                              nas::Cell<"reduce", nas::spaces::darts_cell, user_ops>>;
+}  // namespace
+
+TEST_CASE(
+    "Network: a user's op works in a network; one that does not count multiply-adds says so") {
+  static_assert(nas::operation<Uncounted>);
+  static_assert(!nas::counts_multiply_adds<Uncounted>);
+  static_assert(nas::counts_multiply_adds<nas::ops::SepConv<3>>);
+  nas::Rng rng(0);
+  nas::Genotype<user_space> g;
+  do g = nas::sample<user_space>(rng);
+  while (g.cell<"normal">().op(1, 2) != user_ops::index_of<"mine">);
+  nas::Network<user_space> net(g, nas::Stack{.layers = 3, .channels = 4});
+  CHECK(net->forward(torch::zeros({1, 3, 8, 8})).sizes() == torch::IntArrayRef{1, 10});
+  CHECK_THROWS_WITH((void)net->multiply_adds(8, 8),
+                    doctest::Contains("op 'mine' does not count its multiply-adds"));
+}
+
+TEST_CASE("Network: an op that returns the wrong shape is named, with what the node needs") {
+  using sloppy_ops = nas::OpSet<nas::Op<"conv", nas::ops::SepConv<3>>, nas::Op<"sloppy", Sloppy>>;
+  using sloppy_space = nas::Space<nas::Cell<"normal", nas::spaces::darts_cell, sloppy_ops>,
+                                  nas::Cell<"reduce", nas::spaces::darts_cell, sloppy_ops>>;
+  nas::Genotype<sloppy_space> g;
+  g.for_each_cell([](auto& cell) {
+    cell.set(0, 2, "conv").set(1, 2, "sloppy").set(0, 3, "conv").set(1, 3, "conv");
+    cell.set(0, 4, "conv").set(1, 4, "conv").set(0, 5, "conv").set(1, 5, "conv");
+  });
+  nas::Network<sloppy_space> net(g, nas::Stack{.layers = 3, .channels = 4});
+  CHECK_THROWS_WITH(net->forward(torch::zeros({1, 3, 8, 8})),
+                    doctest::Contains("op 'sloppy' on edge (1 -> 2) of a 'reduce' cell returned "
+                                      "shape [1, 8, 8, 8]; the node needs 8 channels"));
 }

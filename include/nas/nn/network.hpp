@@ -17,6 +17,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -107,8 +108,9 @@ class DartsCellImpl : public torch::nn::Cloneable<DartsCellImpl<C>> {
       std::size_t repeat = 0;
       for (std::size_t op : genotype_.ops(e)) {
         const std::int64_t stride = sizes_.reduction && edge.from < C::input_count ? 2 : 1;
-        torch::nn::AnyModule m = make_op<typename C::ops>(op, OpArgs{c, c, stride, true});
-        // appended piece by piece: GCC 12 at -O3 misreads "literal" + std::string (-Wstringop-overflow)
+        BuiltOp built = make_op<typename C::ops>(op, OpArgs{c, c, stride, true});
+        // appended piece by piece: GCC 12 at -O3 misreads "literal" + std::string
+        // (-Wstringop-overflow)
         std::string name = "edge_";
         name += std::to_string(edge.from);
         name += '_';
@@ -121,9 +123,9 @@ class DartsCellImpl : public torch::nn::Cloneable<DartsCellImpl<C>> {
           name += '_';
           name += std::to_string(repeat + 1);
         }
-        this->register_module(name, m.ptr());
-        edges_.push_back(
-            {edge.from, edge.to, op, C::ops::is_identity[op] && stride == 1, std::move(m)});
+        this->register_module(name, built.module.ptr());
+        edges_.push_back({edge.from, edge.to, op, C::ops::is_identity[op] && stride == 1,
+                          std::move(built.module), std::move(built.multiply_adds)});
       }
     }
   }
@@ -135,6 +137,13 @@ class DartsCellImpl : public torch::nn::Cloneable<DartsCellImpl<C>> {
     states[1] = preprocess1(s1);
     for (auto& e : edges_) {
       auto h = e.module.forward(states[e.from]);
+      TORCH_CHECK(h.dim() == 4 && h.size(1) == sizes_.channels &&
+                      (!states[e.to].defined() || h.sizes() == states[e.to].sizes()),
+                  "op '", C::ops::names[e.op], "' on edge (", e.from, " -> ", e.to, ") of a '",
+                  C::name, "' cell returned shape ", h.sizes(), "; the node needs ",
+                  sizes_.channels,
+                  " channels and the size of its other inputs (an op must honour OpArgs::out and "
+                  "OpArgs::stride)");
       if (this->is_training() && drop_path > 0.0 && !e.identity)
         h = detail::drop_path(h, drop_path);
       states[e.to] = states[e.to].defined() ? states[e.to] + h : h;
@@ -143,6 +152,25 @@ class DartsCellImpl : public torch::nn::Cloneable<DartsCellImpl<C>> {
     for (std::size_t v = C::input_count; v < C::dag.node_count(); ++v)
       if (genotype_.concatenated(v)) out.push_back(states[v]);
     return torch::cat(out, 1);
+  }
+
+  /// Multiply-adds (convolutions and linear layers, batch 1) for inputs `s0` of
+  /// `h0` x `w0` and `s1` of `h1` x `w1`.
+  [[nodiscard]] std::int64_t multiply_adds(std::int64_t h0, std::int64_t w0, std::int64_t h1,
+                                           std::int64_t w1) const {
+    std::int64_t n = 0;
+    if (sizes_.reduction_prev)
+      n += preprocess0.template get<ops::FactorizedReduce>()->multiply_adds(h0, w0);
+    else
+      n += preprocess0.template get<ops::ReLUConvBN>()->multiply_adds(h0, w0);
+    n += preprocess1->multiply_adds(h1, w1);
+    const std::int64_t hr = sizes_.reduction ? conv_output_size(h1, 3, 2, 1) : h1;
+    const std::int64_t wr = sizes_.reduction ? conv_output_size(w1, 3, 2, 1) : w1;
+    for (const auto& e : edges_) {
+      const bool at_input = e.from < C::input_count;
+      n += e.multiply_adds(at_input ? h1 : hr, at_input ? w1 : wr);
+    }
+    return n;
   }
 
   /// Output channels: concatenated nodes x channels.
@@ -163,6 +191,7 @@ class DartsCellImpl : public torch::nn::Cloneable<DartsCellImpl<C>> {
     std::size_t op;
     bool identity;
     torch::nn::AnyModule module;
+    std::function<std::int64_t(std::int64_t, std::int64_t)> multiply_adds;
   };
   CellGenotype<C> genotype_;
   Sizes sizes_;
@@ -233,6 +262,7 @@ class NetworkImpl : public torch::nn::Cloneable<NetworkImpl<S>> {
     }
     cells = this->register_module("cells", torch::nn::ModuleList());
     cell_modules_.clear();
+    cell_costs_.clear();
     std::int64_t c_curr = s.channels;
     std::int64_t c_auxiliary = 0;
     for (std::int64_t i = 0; i < s.layers; ++i) {
@@ -245,12 +275,16 @@ class NetworkImpl : public torch::nn::Cloneable<NetworkImpl<S>> {
                                  typename DartsCellImpl<reduce_cell>::Sizes{
                                      c_prev_prev, c_prev, c_curr, true, reduction_prev});
         out = m->out_channels();
+        cell_costs_.push_back([m](std::int64_t h0, std::int64_t w0, std::int64_t h1,
+                                  std::int64_t w1) { return m->multiply_adds(h0, w0, h1, w1); });
         cell = torch::nn::AnyModule(m);
       } else {
         DartsCell<normal_cell> m(genotype_.template cell<"normal">(),
                                  typename DartsCellImpl<normal_cell>::Sizes{
                                      c_prev_prev, c_prev, c_curr, false, reduction_prev});
         out = m->out_channels();
+        cell_costs_.push_back([m](std::int64_t h0, std::int64_t w0, std::int64_t h1,
+                                  std::int64_t w1) { return m->multiply_adds(h0, w0, h1, w1); });
         cell = torch::nn::AnyModule(m);
       }
       cells->push_back(cell.ptr());
@@ -316,6 +350,41 @@ class NetworkImpl : public torch::nn::Cloneable<NetworkImpl<S>> {
     drop_path_ = p;
   }
 
+  /// Multiply-adds of one forward pass on a `height` x `width` image (batch 1),
+  /// counting convolutions and linear layers; the auxiliary head is left out.
+  [[nodiscard]] std::int64_t multiply_adds(std::int64_t height, std::int64_t width) const {
+    const auto& s = stack_;
+    const auto stride2 = [](std::int64_t r) { return conv_output_size(r, 3, 2, 1); };
+    std::int64_t n = 0;
+    std::int64_t h0 = height, w0 = width, h1 = height, w1 = width;
+    if (s.skeleton == Skeleton::darts_cifar) {
+      n += conv_multiply_adds(s.input_channels, s.stem_multiplier * s.channels, 3, 3, 1, height,
+                              width);
+    } else {
+      const std::int64_t c = s.channels;
+      const std::int64_t ha = stride2(height), wa = stride2(width);
+      h0 = stride2(ha);
+      w0 = stride2(wa);
+      h1 = stride2(h0);
+      w1 = stride2(w0);
+      n += conv_multiply_adds(s.input_channels, c / 2, 3, 3, 1, ha, wa) +
+           conv_multiply_adds(c / 2, c, 3, 3, 1, h0, w0) +
+           conv_multiply_adds(c, c, 3, 3, 1, h1, w1);
+    }
+    for (std::size_t i = 0; i < cell_costs_.size(); ++i) {
+      n += cell_costs_[i](h0, w0, h1, w1);
+      const auto li = static_cast<std::int64_t>(i);
+      const bool reduction = li == s.layers / 3 || li == 2 * s.layers / 3;
+      h0 = h1;
+      w0 = w1;
+      if (reduction) {
+        h1 = stride2(h1);
+        w1 = stride2(w1);
+      }
+    }
+    return n + classifier->options.in_features() * classifier->options.out_features();
+  }
+
   [[nodiscard]] const Genotype<S>& genotype() const noexcept { return genotype_; }
   [[nodiscard]] const Stack& stack() const noexcept { return stack_; }
 
@@ -330,6 +399,8 @@ class NetworkImpl : public torch::nn::Cloneable<NetworkImpl<S>> {
   Stack stack_;
   double drop_path_ = 0.0;
   std::vector<torch::nn::AnyModule> cell_modules_;
+  std::vector<std::function<std::int64_t(std::int64_t, std::int64_t, std::int64_t, std::int64_t)>>
+      cell_costs_;
 };
 /// Module holder of nas::NetworkImpl<S>: `nas::Network<space>(genotype, nas::Stack{...})`.
 template <search_space S>

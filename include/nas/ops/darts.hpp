@@ -15,6 +15,7 @@
 
 #include <cstdint>
 
+#include "nas/ops/cost.hpp"
 #include "nas/ops/op.hpp"
 #include "nas/ops/op_args.hpp"
 #include "nas/ops/op_set.hpp"
@@ -49,6 +50,12 @@ class ReLUConvBNImpl : public torch::nn::Cloneable<ReLUConvBNImpl> {
   }
   torch::Tensor forward(const torch::Tensor& x) { return bn(conv(torch::relu(x))); }
   [[nodiscard]] const ReLUConvBNOptions& options() const noexcept { return options_; }
+  [[nodiscard]] std::int64_t multiply_adds(std::int64_t h, std::int64_t w) const {
+    const auto& o = options_;
+    return conv_multiply_adds(o.in, o.out, o.kernel, o.kernel, 1,
+                              conv_output_size(h, o.kernel, o.stride, o.padding, o.dilation),
+                              conv_output_size(w, o.kernel, o.stride, o.padding, o.dilation));
+  }
 
   torch::nn::Conv2d conv{nullptr};
   torch::nn::BatchNorm2d bn{nullptr};
@@ -84,6 +91,13 @@ class FactorizedReduceImpl : public torch::nn::Cloneable<FactorizedReduceImpl> {
     using torch::indexing::Slice;
     return bn(torch::cat({conv_1(y), conv_2(y.index({Slice(), Slice(), Slice(1), Slice(1)}))}, 1));
   }
+  [[nodiscard]] std::int64_t multiply_adds(std::int64_t h, std::int64_t w) const {
+    const std::int64_t half = args_.out / 2;
+    return conv_multiply_adds(args_.in, half, 1, 1, 1, conv_output_size(h, 1, 2, 0),
+                              conv_output_size(w, 1, 2, 0)) +
+           conv_multiply_adds(args_.in, half, 1, 1, 1, conv_output_size(h - 1, 1, 2, 0),
+                              conv_output_size(w - 1, 1, 2, 0));
+  }
 
   torch::nn::Conv2d conv_1{nullptr};
   torch::nn::Conv2d conv_2{nullptr};
@@ -111,6 +125,7 @@ class ZeroImpl : public torch::nn::Cloneable<ZeroImpl> {
     if (args_.out == x.size(1)) return y.mul(0.0);
     return torch::zeros({y.size(0), args_.out, y.size(2), y.size(3)}, y.options());
   }
+  [[nodiscard]] std::int64_t multiply_adds(std::int64_t, std::int64_t) const { return 0; }
 
  private:
   OpArgs args_;
@@ -130,6 +145,9 @@ class SkipConnectImpl : public torch::nn::Cloneable<SkipConnectImpl> {
     if (args_.stride != 1) reduce = register_module("reduce", FactorizedReduce(args_));
   }
   torch::Tensor forward(const torch::Tensor& x) { return reduce ? reduce(x) : x; }
+  [[nodiscard]] std::int64_t multiply_adds(std::int64_t h, std::int64_t w) const {
+    return reduce ? reduce->multiply_adds(h, w) : 0;
+  }
 
   FactorizedReduce reduce{nullptr};
 
@@ -168,6 +186,15 @@ class SepConvImpl : public torch::nn::Cloneable<SepConvImpl<K>> {
     const auto y = bn_1(pointwise_1(depthwise_1(torch::relu(x))));
     return bn_2(pointwise_2(depthwise_2(torch::relu(y))));
   }
+  [[nodiscard]] std::int64_t multiply_adds(std::int64_t h, std::int64_t w) const {
+    const auto& a = args_;
+    const std::int64_t oh = conv_output_size(h, K, a.stride, K / 2);
+    const std::int64_t ow = conv_output_size(w, K, a.stride, K / 2);
+    return conv_multiply_adds(a.in, a.in, K, K, a.in, oh, ow) +
+           conv_multiply_adds(a.in, a.in, 1, 1, 1, oh, ow) +
+           conv_multiply_adds(a.in, a.in, K, K, a.in, oh, ow) +
+           conv_multiply_adds(a.in, a.out, 1, 1, 1, oh, ow);
+  }
 
   torch::nn::Conv2d depthwise_1{nullptr}, pointwise_1{nullptr}, depthwise_2{nullptr},
       pointwise_2{nullptr};
@@ -204,6 +231,13 @@ class DilConvImpl : public torch::nn::Cloneable<DilConvImpl<K>> {
         "bn", torch::nn::BatchNorm2d(torch::nn::BatchNorm2dOptions(a.out).affine(a.affine)));
   }
   torch::Tensor forward(const torch::Tensor& x) { return bn(pointwise(depthwise(torch::relu(x)))); }
+  [[nodiscard]] std::int64_t multiply_adds(std::int64_t h, std::int64_t w) const {
+    const auto& a = args_;
+    const std::int64_t oh = conv_output_size(h, K, a.stride, K - 1, 2);
+    const std::int64_t ow = conv_output_size(w, K, a.stride, K - 1, 2);
+    return conv_multiply_adds(a.in, a.in, K, K, a.in, oh, ow) +
+           conv_multiply_adds(a.in, a.out, 1, 1, 1, oh, ow);
+  }
 
   torch::nn::Conv2d depthwise{nullptr}, pointwise{nullptr};
   torch::nn::BatchNorm2d bn{nullptr};
@@ -229,6 +263,7 @@ class MaxPool3x3Impl : public torch::nn::Cloneable<MaxPool3x3Impl> {
   torch::Tensor forward(const torch::Tensor& x) {
     return torch::max_pool2d(x, {3, 3}, {args_.stride, args_.stride}, {1, 1});
   }
+  [[nodiscard]] std::int64_t multiply_adds(std::int64_t, std::int64_t) const { return 0; }
 
  private:
   OpArgs args_;
@@ -247,6 +282,7 @@ class AvgPool3x3Impl : public torch::nn::Cloneable<AvgPool3x3Impl> {
     return torch::avg_pool2d(x, {3, 3}, {args_.stride, args_.stride}, {1, 1}, /*ceil_mode=*/false,
                              /*count_include_pad=*/false);
   }
+  [[nodiscard]] std::int64_t multiply_adds(std::int64_t, std::int64_t) const { return 0; }
 
  private:
   OpArgs args_;
@@ -273,6 +309,13 @@ class Conv7x1_1x7Impl : public torch::nn::Cloneable<Conv7x1_1x7Impl> {
         "bn", torch::nn::BatchNorm2d(torch::nn::BatchNorm2dOptions(a.out).affine(a.affine)));
   }
   torch::Tensor forward(const torch::Tensor& x) { return bn(conv_7x1(conv_1x7(torch::relu(x)))); }
+  [[nodiscard]] std::int64_t multiply_adds(std::int64_t h, std::int64_t w) const {
+    const auto& a = args_;
+    const std::int64_t w1 = conv_output_size(w, 7, a.stride, 3);
+    const std::int64_t h2 = conv_output_size(h, 7, a.stride, 3);
+    return conv_multiply_adds(a.in, a.out, 1, 7, 1, h, w1) +
+           conv_multiply_adds(a.out, a.out, 7, 1, 1, h2, w1);
+  }
 
   torch::nn::Conv2d conv_1x7{nullptr}, conv_7x1{nullptr};
   torch::nn::BatchNorm2d bn{nullptr};
