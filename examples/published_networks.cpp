@@ -10,8 +10,7 @@
 #include <cstdint>
 #include <cstdio>
 
-#include <nas/nn/network.hpp>
-#include <nas/spaces/darts.hpp>
+#include <nas/nas.hpp>
 
 // A user's own operation: any TORCH_MODULE built from nas::OpArgs whose forward maps a
 // tensor to a tensor. Here: ReLU, a 3x3 convolution without bias, batch norm.
@@ -46,7 +45,7 @@ int main() {
                             .skeleton = nas::Skeleton::darts_imagenet};
   auto count = [](const auto& net) { return static_cast<long long>(nas::parameter_count(*net)); };
   auto report = [&](const char* name, const auto& net, std::int64_t resolution) {
-    std::printf("  %-12s %9lld parameters %11lld multiply-adds at %lldx%lld\n", name, count(net),
+    std::printf("  %-16s %9lld parameters %11lld multiply-adds at %lldx%lld\n", name, count(net),
                 static_cast<long long>(net->multiply_adds(resolution, resolution)),
                 static_cast<long long>(resolution), static_cast<long long>(resolution));
   };
@@ -58,6 +57,15 @@ int main() {
   report("AmoebaNet-A", nas::Network<nas::spaces::nasnet>(nas::genotypes::amoebanet_a, cifar), 32);
   std::printf("ImageNet mobile skeleton (14 cells, 48 channels):\n");
   report("DARTS V2", nas::Network<nas::spaces::darts>(nas::genotypes::darts_v2, imagenet), 224);
+
+  std::printf("NAS-Bench-201 skeleton (5 cells per stage, 16 channels):\n");
+  report(
+      "all nor_conv_3x3",
+      nas::Network<nas::spaces::nb201>(
+          nas::parse_nb201<nas::spaces::nb201>("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+"
+                                               "|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|"),
+          nas::Stack{.layers = 5, .channels = 16, .skeleton = nas::Skeleton::nb201}),
+      32);
 
   // The same genotype at proxy size: one line from the final network to the search-size one.
   const nas::Stack proxy{.layers = 5, .channels = 8};

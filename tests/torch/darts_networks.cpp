@@ -8,6 +8,7 @@
 #include <nas/core.hpp>
 #include <nas/nn/network.hpp>
 #include <nas/spaces/darts.hpp>
+#include <nas/spaces/nb201.hpp>
 
 namespace {
 
@@ -238,4 +239,57 @@ TEST_CASE("Network: an op that returns the wrong shape is named, with what the n
   CHECK_THROWS_WITH(net->forward(torch::zeros({1, 3, 8, 8})),
                     doctest::Contains("op 'sloppy' on edge (1 -> 2) of a 'reduce' cell returned "
                                       "shape [1, 8, 8, 8]; the node needs 8 channels"));
+}
+
+TEST_CASE("NAS-Bench-201 network: published parameter count, shapes, multiply-adds") {
+  const auto g = nas::parse_nb201<nas::spaces::nb201>(
+      "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_"
+      "3x3~"
+      "2|");
+  const nas::Stack stack{
+      .layers = 5, .channels = 16, .classes = 10, .skeleton = nas::Skeleton::nb201};
+  nas::Network<nas::spaces::nb201> net(g, stack);
+  CHECK(nas::parameter_count(*net) == 1531546);
+  CHECK(net->forward(torch::randn({2, 3, 32, 32})).sizes() == torch::IntArrayRef{2, 10});
+  // as an independent eager-PyTorch count (forward hooks on Conv2d and Linear) gives
+  CHECK(net->multiply_adds(32, 32) == 220119680);
+  // the same genotype at another size, and every op of the space in one cell
+  const auto mixed = nas::parse_nb201<nas::spaces::nb201>(
+      "|none~0|+|skip_connect~0|nor_conv_1x1~1|+|avg_pool_3x3~0|nor_conv_3x3~1|skip_connect~2|");
+  nas::Network<nas::spaces::nb201> small(
+      mixed, nas::Stack{.layers = 1, .channels = 4, .skeleton = nas::Skeleton::nb201});
+  CHECK(small->forward(torch::randn({1, 3, 16, 16})).sizes() == torch::IntArrayRef{1, 10});
+  CHECK(net->named_parameters().contains("cells.0.edge_0_1_nor_conv_3x3.op.conv.weight"));
+  CHECK(net->named_parameters().contains("cells.5.conv_a.conv.weight"));  // the reduction block
+  CHECK_THROWS_WITH(nas::Network<nas::spaces::nb201>(g, nas::Stack{}),
+                    doctest::Contains("Skeleton::nb201"));
+}
+
+TEST_CASE_TEMPLATE("NAS-Bench-201 ops: shape at stride 1 and 2, gradients, clone", M,
+                   nas::ops::Nb201Skip, nas::ops::NorConv<1>, nas::ops::NorConv<3>,
+                   nas::ops::Nb201AvgPool, nas::ops::ResNetBasicBlock) {
+  static_assert(nas::operation<M>);
+  static_assert(nas::counts_multiply_adds<M>);
+  torch::manual_seed(0);
+  const auto x = torch::randn({2, 4, 8, 8}, torch::requires_grad());
+  for (std::int64_t stride : {1, 2}) {
+    for (std::int64_t out : {4, 8}) {
+      CAPTURE(stride);
+      CAPTURE(out);
+      M op = nas::operation_traits<M>::make(nas::OpArgs{4, out, stride, true});
+      const auto y = op->forward(x);
+      CHECK(y.sizes() == torch::IntArrayRef{2, out, 8 / stride, 8 / stride});
+      y.square().sum().backward();
+      for (const auto& p : op->named_parameters()) {
+        CAPTURE(p.key());
+        REQUIRE(p.value().grad().defined());
+      }
+      auto copy = std::dynamic_pointer_cast<typename M::ContainedType>(op->clone());
+      REQUIRE(copy != nullptr);
+      op->eval();
+      copy->eval();
+      torch::NoGradGuard no_grad;
+      CHECK(torch::equal(copy->forward(x), op->forward(x)));
+    }
+  }
 }

@@ -31,6 +31,8 @@ struct ReLUConvBNOptions {
   std::int64_t padding = 0;
   std::int64_t dilation = 1;
   bool affine = true;
+  bool bias = false;  ///< convolution bias (NAS-Bench-201 sets it when BN is not affine)
+  bool track_running_stats = true;
 };
 
 /// ReLU, convolution without bias, batch norm: DARTS's cell preprocessing
@@ -44,9 +46,11 @@ class ReLUConvBNImpl : public torch::nn::Cloneable<ReLUConvBNImpl> {
                                                          .stride(o.stride)
                                                          .padding(o.padding)
                                                          .dilation(o.dilation)
-                                                         .bias(false)));
+                                                         .bias(o.bias)));
     bn = register_module(
-        "bn", torch::nn::BatchNorm2d(torch::nn::BatchNorm2dOptions(o.out).affine(o.affine)));
+        "bn", torch::nn::BatchNorm2d(
+                  torch::nn::BatchNorm2dOptions(o.out).affine(o.affine).track_running_stats(
+                      o.track_running_stats)));
   }
   torch::Tensor forward(const torch::Tensor& x) { return bn(conv(torch::relu(x))); }
   [[nodiscard]] const ReLUConvBNOptions& options() const noexcept { return options_; }

@@ -16,6 +16,8 @@ struct OpArgs {
   std::int64_t out = 0;     ///< output channels
   std::int64_t stride = 1;  ///< 1, or 2 on the edges of a reduction cell that leave an input node
   bool affine = true;       ///< learnable batch-norm scale and shift (DARTS search: false)
+  /// batch norm keeps running statistics (NAS-Bench-201 search: false)
+  bool track_running_stats = true;
   friend constexpr bool operator==(const OpArgs&, const OpArgs&) = default;
 };
 

@@ -1,0 +1,220 @@
+#pragma once
+/// @file
+/// nas::Nb201NetworkImpl: the discrete network a genotype of a NAS-Bench-201-style space
+/// (one cell kind, one input, output the last node) stands for, on the NAS-Bench-201
+/// skeleton, and its cell nas::Nb201CellImpl.
+
+#include <torch/nn/cloneable.h>
+#include <torch/nn/module.h>
+#include <torch/nn/modules/batchnorm.h>
+#include <torch/nn/modules/container/any.h>
+#include <torch/nn/modules/container/modulelist.h>
+#include <torch/nn/modules/container/sequential.h>
+#include <torch/nn/modules/conv.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/nn/pimpl.h>
+#include <torch/types.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "nas/nn/make_op.hpp"
+#include "nas/nn/stack.hpp"
+#include "nas/ops/nb201.hpp"
+#include "nas/space/genotype.hpp"
+
+namespace nas {
+
+namespace detail {
+template <class S>
+concept nb201_style_space = S::cell_count == 1 && S::template cell_at<0>::input_count == 1 &&
+                            S::template cell_at<0>::dag.output == Output::last_node;
+}  // namespace detail
+
+/// One discrete cell of a NAS-Bench-201-style space: every kept op built (edges from
+/// the input map `in` to `channels`, the others `channels` to `channels`), each node
+/// the sum of its kept inputs, the output the last node.
+///
+/// Submodules: one per kept op named `edge_<from>_<to>_<op>`.
+template <cell_kind C>
+class Nb201CellImpl : public torch::nn::Cloneable<Nb201CellImpl<C>> {
+ public:
+  Nb201CellImpl(const CellGenotype<C>& genotype, std::int64_t in, std::int64_t channels)
+      : genotype_(genotype), in_(in), channels_(channels) {
+    genotype_.validate();
+    reset();
+  }
+
+  void reset() override {
+    edges_.clear();
+    for (std::size_t e = 0; e < C::edge_count; ++e) {
+      const Edge edge = C::edges[e];
+      for (std::size_t op : genotype_.ops(e)) {
+        const std::int64_t in = edge.from < C::input_count ? in_ : channels_;
+        BuiltOp built = make_op<typename C::ops>(op, OpArgs{in, channels_, 1, true});
+        std::string name = "edge_";
+        name += std::to_string(edge.from);
+        name += '_';
+        name += std::to_string(edge.to);
+        name += '_';
+        name += C::ops::names[op];
+        this->register_module(name, built.module.ptr());
+        edges_.push_back(
+            {edge.from, edge.to, op, std::move(built.module), std::move(built.multiply_adds)});
+      }
+    }
+  }
+
+  torch::Tensor forward(const torch::Tensor& x) {
+    std::vector<torch::Tensor> states(C::dag.node_count());
+    states[0] = x;
+    for (auto& e : edges_) {
+      auto h = e.module.forward(states[e.from]);
+      TORCH_CHECK(h.dim() == 4 && h.size(1) == channels_ &&
+                      (!states[e.to].defined() || h.sizes() == states[e.to].sizes()),
+                  "op '", C::ops::names[e.op], "' on edge (", e.from, " -> ", e.to, ") of a '",
+                  C::name, "' cell returned shape ", h.sizes(), "; the node needs ", channels_,
+                  " channels and the size of its other inputs (an op must honour OpArgs::out and "
+                  "OpArgs::stride)");
+      states[e.to] = states[e.to].defined() ? states[e.to] + h : h;
+    }
+    return states.back();
+  }
+
+  [[nodiscard]] std::int64_t multiply_adds(std::int64_t h, std::int64_t w) const {
+    std::int64_t n = 0;
+    for (const auto& e : edges_) n += e.multiply_adds(h, w);
+    return n;
+  }
+
+ private:
+  struct BuiltEdge {
+    std::size_t from;
+    std::size_t to;
+    std::size_t op;
+    torch::nn::AnyModule module;
+    std::function<std::int64_t(std::int64_t, std::int64_t)> multiply_adds;
+  };
+  CellGenotype<C> genotype_;
+  std::int64_t in_;
+  std::int64_t channels_;
+  std::vector<BuiltEdge> edges_;
+};
+
+/// The NAS-Bench-201 network a genotype stands for: a 3x3 conv stem, 3 stages of
+/// `Stack::layers` cells at `channels`, 2x and 4x channels, joined by residual
+/// reduction blocks, then batch norm, ReLU, global pooling and a linear classifier,
+/// exactly as NAS-Bench-201's reference code builds it.
+///
+/// Submodules: `stem`, `cells` (cells and reduction blocks in order), `lastact`,
+/// `classifier`.
+template <search_space S>
+class Nb201NetworkImpl : public torch::nn::Cloneable<Nb201NetworkImpl<S>> {
+  static_assert(detail::nb201_style_space<S>,
+                "nas::Nb201Network needs a space with one cell kind that takes 1 input and "
+                "outputs its last node (the NAS-Bench-201 layout)");
+  using cell_type = typename S::template cell_at<0>;
+
+ public:
+  Nb201NetworkImpl(const Genotype<S>& genotype, const Stack& stack)
+      : genotype_(genotype), stack_(stack) {
+    genotype_.validate();
+    TORCH_CHECK(stack.skeleton == Skeleton::nb201,
+                "a NAS-Bench-201-style space is stacked on Skeleton::nb201; set "
+                "Stack::skeleton = nas::Skeleton::nb201");
+    TORCH_CHECK(stack.layers >= 1, "Stack::layers (cells per stage) must be positive; got ",
+                stack.layers);
+    TORCH_CHECK(stack.channels > 0 && stack.classes > 0 && stack.input_channels > 0,
+                "nas::Network needs positive channels, classes and input channels");
+    reset();
+  }
+
+  void reset() override {
+    const auto& s = stack_;
+    stem = this->register_module(
+        "stem",
+        torch::nn::Sequential(
+            torch::nn::Conv2d(
+                torch::nn::Conv2dOptions(s.input_channels, s.channels, 3).padding(1).bias(false)),
+            torch::nn::BatchNorm2d(s.channels)));
+    cells = this->register_module("cells", torch::nn::ModuleList());
+    blocks_.clear();
+    std::int64_t c_prev = s.channels;
+    for (std::int64_t stage = 0; stage < 3; ++stage) {
+      const std::int64_t c = s.channels << stage;
+      if (stage > 0) {
+        ops::ResNetBasicBlock block(OpArgs{c_prev, c, 2, true});
+        cells->push_back(block.ptr());
+        blocks_.push_back(
+            {torch::nn::AnyModule(block),
+             [block](std::int64_t h, std::int64_t w) mutable { return block->multiply_adds(h, w); },
+             true});
+      }
+      for (std::int64_t i = 0; i < s.layers; ++i) {
+        Nb201CellImpl<cell_type>* raw = nullptr;
+        auto cell =
+            std::make_shared<Nb201CellImpl<cell_type>>(genotype_.template cell_at<0>(), c, c);
+        raw = cell.get();
+        cells->push_back(cell);
+        blocks_.push_back(
+            {torch::nn::AnyModule(cell),
+             [raw](std::int64_t h, std::int64_t w) { return raw->multiply_adds(h, w); }, false});
+      }
+      c_prev = c;
+    }
+    lastact = this->register_module(
+        "lastact", torch::nn::Sequential(torch::nn::BatchNorm2d(c_prev), torch::nn::ReLU()));
+    classifier = this->register_module("classifier", torch::nn::Linear(c_prev, s.classes));
+  }
+
+  /// Logits for a batch of images `[N, input_channels, H, W]`.
+  torch::Tensor forward(const torch::Tensor& x) {
+    TORCH_CHECK(x.dim() == 4 && x.size(1) == stack_.input_channels,
+                "nas::Network expects images [N, ", stack_.input_channels,
+                ", H, W] (Stack::input_channels); got a tensor of shape ", x.sizes());
+    auto y = stem->forward(x);
+    for (auto& b : blocks_) y = b.module.forward(y);
+    y = lastact->forward(y);
+    return classifier(torch::adaptive_avg_pool2d(y, {1, 1}).flatten(1));
+  }
+
+  /// Multiply-adds of one forward pass on a `height` x `width` image (batch 1),
+  /// counting convolutions and linear layers.
+  [[nodiscard]] std::int64_t multiply_adds(std::int64_t height, std::int64_t width) const {
+    std::int64_t n =
+        conv_multiply_adds(stack_.input_channels, stack_.channels, 3, 3, 1, height, width);
+    std::int64_t h = height, w = width;
+    for (const auto& b : blocks_) {
+      n += b.multiply_adds(h, w);
+      if (b.reduction) {
+        h = conv_output_size(h, 3, 2, 1);
+        w = conv_output_size(w, 3, 2, 1);
+      }
+    }
+    return n + classifier->options.in_features() * classifier->options.out_features();
+  }
+
+  [[nodiscard]] const Genotype<S>& genotype() const noexcept { return genotype_; }
+  [[nodiscard]] const Stack& stack() const noexcept { return stack_; }
+
+  torch::nn::Sequential stem{nullptr};
+  torch::nn::ModuleList cells{nullptr};
+  torch::nn::Sequential lastact{nullptr};
+  torch::nn::Linear classifier{nullptr};
+
+ private:
+  struct Block {
+    torch::nn::AnyModule module;
+    std::function<std::int64_t(std::int64_t, std::int64_t)> multiply_adds;
+    bool reduction;
+  };
+  Genotype<S> genotype_;
+  Stack stack_;
+  std::vector<Block> blocks_;
+};
+
+}  // namespace nas

@@ -1,0 +1,19 @@
+#pragma once
+/// @file
+/// The NAS-Bench-201 search space.
+
+#include "nas/ops/nb201.hpp"
+#include "nas/space/cell.hpp"
+#include "nas/space/dag.hpp"
+#include "nas/space/space.hpp"
+
+namespace nas::spaces {
+
+/// The NAS-Bench-201 cell: 1 input, 3 computed nodes fed by all earlier nodes (6 edges),
+/// output the last node, every edge kept.
+inline constexpr Dag nb201_cell =
+    make_dag({.inputs = 1, .output = last_node}, {{0, 1}, {0, 2}, {1, 2}, {0, 3}, {1, 3}, {2, 3}});
+/// The NAS-Bench-201 space: 5^6 = 15,625 cells over the 5 NAS-Bench-201 ops.
+using nb201 = Space<Cell<"cell", nb201_cell, ops::nb201_ops>>;
+
+}  // namespace nas::spaces
