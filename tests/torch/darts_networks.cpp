@@ -9,6 +9,7 @@
 #include <nas/nn/network.hpp>
 #include <nas/spaces/darts.hpp>
 #include <nas/spaces/nb201.hpp>
+#include <nas/testing/operation_laws.hpp>
 
 namespace {
 
@@ -19,38 +20,14 @@ M make(std::int64_t in, std::int64_t out, std::int64_t stride, bool affine = tru
 
 }  // namespace
 
-TEST_CASE_TEMPLATE("DARTS ops: shape at stride 1 and 2, gradients, clone, deterministic eval", M,
+TEST_CASE_TEMPLATE("DARTS ops: the operation laws hold at stride 1 and 2, affine on and off", M,
                    nas::ops::Zero, nas::ops::SkipConnect, nas::ops::MaxPool3x3,
                    nas::ops::AvgPool3x3, nas::ops::SepConv<3>, nas::ops::SepConv<5>,
                    nas::ops::SepConv<7>, nas::ops::DilConv<3>, nas::ops::DilConv<5>,
                    nas::ops::Conv7x1_1x7) {
   static_assert(nas::operation<M>);
-  torch::manual_seed(0);
-  const auto x = torch::randn({2, 8, 8, 8}, torch::requires_grad());
-  for (std::int64_t stride : {1, 2}) {
-    CAPTURE(stride);
-    for (bool affine : {true, false}) {
-      M op = make<M>(8, 8, stride, affine);
-      op->train();
-      const auto y = op->forward(x);
-      CHECK(y.sizes() == torch::IntArrayRef{2, 8, 8 / stride, 8 / stride});
-      y.square().sum().backward();
-      for (const auto& p : op->named_parameters()) {
-        CAPTURE(p.key());
-        REQUIRE(p.value().grad().defined());
-        CHECK(p.value().grad().abs().sum().template item<double>() > 0.0);
-      }
-      if (!affine) CHECK(op->parameters().size() == op->named_parameters().size());
-      op->eval();
-      torch::NoGradGuard no_grad;
-      const auto a = op->forward(x);
-      CHECK(torch::equal(a, op->forward(x)));
-      auto copy = std::dynamic_pointer_cast<typename M::ContainedType>(op->clone());
-      REQUIRE(copy != nullptr);
-      CHECK(torch::equal(copy->forward(x), a));
-      CHECK(copy->parameters().size() == op->parameters().size());
-    }
-  }
+  static_assert(nas::counts_multiply_adds<M>);
+  for (const auto& broken : nas::check_operation_laws<M>()) FAIL_CHECK(broken);
 }
 
 TEST_CASE("DARTS ops: each is built as DARTS's reference code builds it") {
@@ -265,31 +242,36 @@ TEST_CASE("NAS-Bench-201 network: published parameter count, shapes, multiply-ad
                     doctest::Contains("Skeleton::nb201"));
 }
 
-TEST_CASE_TEMPLATE("NAS-Bench-201 ops: shape at stride 1 and 2, gradients, clone", M,
+TEST_CASE_TEMPLATE("NAS-Bench-201 ops: the operation laws hold, also when the channels change", M,
                    nas::ops::Nb201Skip, nas::ops::NorConv<1>, nas::ops::NorConv<3>,
                    nas::ops::Nb201AvgPool, nas::ops::ResNetBasicBlock) {
   static_assert(nas::operation<M>);
   static_assert(nas::counts_multiply_adds<M>);
-  torch::manual_seed(0);
-  const auto x = torch::randn({2, 4, 8, 8}, torch::requires_grad());
-  for (std::int64_t stride : {1, 2}) {
-    for (std::int64_t out : {4, 8}) {
-      CAPTURE(stride);
-      CAPTURE(out);
-      M op = nas::operation_traits<M>::make(nas::OpArgs{4, out, stride, true});
-      const auto y = op->forward(x);
-      CHECK(y.sizes() == torch::IntArrayRef{2, out, 8 / stride, 8 / stride});
-      y.square().sum().backward();
-      for (const auto& p : op->named_parameters()) {
-        CAPTURE(p.key());
-        REQUIRE(p.value().grad().defined());
-      }
-      auto copy = std::dynamic_pointer_cast<typename M::ContainedType>(op->clone());
-      REQUIRE(copy != nullptr);
-      op->eval();
-      copy->eval();
-      torch::NoGradGuard no_grad;
-      CHECK(torch::equal(copy->forward(x), op->forward(x)));
-    }
+  for (const auto& broken : nas::check_operation_laws<M>({.check_channel_change = true}))
+    FAIL_CHECK(broken);
+}
+
+namespace {
+// An op that breaks two laws: it ignores the stride, and its clone forgets its weights.
+struct BrokenImpl : torch::nn::Module {
+  explicit BrokenImpl(const nas::OpArgs& a)
+      : conv(register_module("conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(a.in, a.out, 1)))) {
   }
+  torch::Tensor forward(const torch::Tensor& x) { return conv(x); }
+  torch::nn::Conv2d conv;
+};
+TORCH_MODULE(Broken);
+}  // namespace
+
+TEST_CASE("check_operation_laws: a broken op is reported, law by law") {
+  const auto broken = nas::check_operation_laws<Broken>();
+  REQUIRE_FALSE(broken.empty());
+  bool shape = false;
+  for (const auto& b : broken)
+    shape =
+        shape || b.find("output shape [2, 8, 8, 8], expected [2, 8, 4, 4]") != std::string::npos;
+  CHECK(shape);
+  bool clone = false;
+  for (const auto& b : broken) clone = clone || b.find("clone()") != std::string::npos;
+  CHECK(clone);  // torch::nn::Module::clone() needs Cloneable
 }
