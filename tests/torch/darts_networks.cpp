@@ -7,6 +7,7 @@
 
 #include <nas/core.hpp>
 #include <nas/nn/network.hpp>
+#include <nas/ops/mobile.hpp>
 #include <nas/spaces/darts.hpp>
 #include <nas/spaces/nb201.hpp>
 #include <nas/testing/operation_laws.hpp>
@@ -274,4 +275,34 @@ TEST_CASE("check_operation_laws: a broken op is reported, law by law") {
   bool clone = false;
   for (const auto& b : broken) clone = clone || b.find("clone()") != std::string::npos;
   CHECK(clone);  // torch::nn::Module::clone() needs Cloneable
+}
+
+namespace {
+using MBConv3E1 = nas::ops::MBConv<3, 1>;
+using MBConv3E6 = nas::ops::MBConv<3, 6>;
+using MBConv5E3SE = nas::ops::MBConv<5, 3, true>;
+using MBConv7E6SE = nas::ops::MBConv<7, 6, true>;
+}  // namespace
+
+TEST_CASE_TEMPLATE("Mobile ops: the operation laws hold, also when the channels change", M,
+                   nas::ops::Skip, MBConv3E1, MBConv3E6, MBConv5E3SE, MBConv7E6SE) {
+  static_assert(nas::operation<M>);
+  static_assert(nas::counts_multiply_adds<M>);
+  for (const auto& broken : nas::check_operation_laws<M>({.check_channel_change = true}))
+    FAIL_CHECK(broken);
+}
+
+TEST_CASE("Mobile ops: MBConv is the inverted residual ProxylessNAS defines") {
+  // 3x3_MBConv6 at 16 channels: expand 16->96, depthwise 3x3, project 96->16, three BNs
+  nas::ops::MBConv<3, 6> mb(nas::OpArgs{16, 16, 1, true});
+  CHECK(nas::parameter_count(*mb) == 16 * 96 + 96 * 9 + 96 * 16 + 2 * (96 + 96 + 16));
+  CHECK(mb->residual());
+  CHECK_FALSE(nas::ops::MBConv<3, 6>(nas::OpArgs{16, 24, 1, true})->residual());
+  CHECK(mb->multiply_adds(8, 8) == 64 * (16 * 96 + 96 * 9 + 96 * 16));
+  // squeeze-excite adds two 1x1 convolutions with bias around a quarter of the channels
+  nas::ops::MBConv<3, 6, true> se(nas::OpArgs{16, 16, 1, true});
+  CHECK(nas::parameter_count(*se) == nas::parameter_count(*mb) + (96 * 24 + 24) + (24 * 96 + 96));
+  static_assert(nas::ops::proxyless_ops::size == 7);
+  static_assert(nas::ops::proxyless_ops::index_of<"zero"> == 6);
+  static_assert(nas::ops::proxyless_ops::zero_count == 1);
 }
