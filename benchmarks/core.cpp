@@ -11,11 +11,15 @@
 namespace {
 struct Zero {
   static constexpr bool nas_zero_op = true;
+  explicit Zero(const nas::OpArgs& /*args*/) {}
 };
 struct Identity {
   static constexpr bool nas_identity_op = true;
+  explicit Identity(const nas::OpArgs& /*args*/) {}
 };
-struct Conv {};
+struct Conv {
+  explicit Conv(const nas::OpArgs& /*args*/) {}
+};
 
 using darts_ops = nas::OpSet<nas::Op<"none", Zero>, nas::Op<"max_pool_3x3", Conv>,
                              nas::Op<"avg_pool_3x3", Conv>, nas::Op<"skip_connect", Identity>,

@@ -13,13 +13,21 @@
 //    the description layer only carries their types, so plain structs do here.
 struct Zero {
   static constexpr bool nas_zero_op = true;  // outputs zeros: never kept by a derived DARTS cell
+  explicit Zero(const nas::OpArgs& /*args*/) {}
 };
 struct Identity {
   static constexpr bool nas_identity_op = true;
+  explicit Identity(const nas::OpArgs& /*args*/) {}
 };
-struct SepConv3 {};
-struct SepConv5 {};
-struct MaxPool3 {};
+struct SepConv3 {
+  explicit SepConv3(const nas::OpArgs& /*args*/) {}
+};
+struct SepConv5 {
+  explicit SepConv5(const nas::OpArgs& /*args*/) {}
+};
+struct MaxPool3 {
+  explicit MaxPool3(const nas::OpArgs& /*args*/) {}
+};
 
 // 2. An op set: names are compile-time strings, the order is the index in a genotype.
 using my_ops = nas::OpSet<nas::Op<"none", Zero>, nas::Op<"max_pool_3x3", MaxPool3>,

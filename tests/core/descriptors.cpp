@@ -49,11 +49,14 @@ TEST_CASE("OpSet: zero and identity ops are recognised from the module type") {
 }
 
 namespace {
-struct TheirZero {};  // a third-party type that cannot be changed
-struct HolderLike {   // a LibTorch module holder: the flag sits on the implementation
+struct TheirZero {  // a third-party type that cannot be changed
+  explicit TheirZero(const nas::OpArgs& /*args*/) {}
+};
+struct HolderLike {  // a LibTorch module holder: the flag sits on the implementation
   struct ContainedType {
     static constexpr bool nas_zero_op = true;
   };
+  explicit HolderLike(const nas::OpArgs& /*args*/) {}
 };
 }  // namespace
 template <>

@@ -8,12 +8,18 @@ namespace nas_test {
 
 struct Zero {
   static constexpr bool nas_zero_op = true;
+  explicit Zero(const nas::OpArgs& /*args*/) {}
 };
 struct Identity {
   static constexpr bool nas_identity_op = true;
+  explicit Identity(const nas::OpArgs& /*args*/) {}
 };
-struct Conv {};
-struct Pool {};
+struct Conv {
+  explicit Conv(const nas::OpArgs& /*args*/) {}
+};
+struct Pool {
+  explicit Pool(const nas::OpArgs& /*args*/) {}
+};
 
 /// The eight DARTS primitives, in DARTS order.
 using darts_ops = nas::OpSet<nas::Op<"none", Zero>, nas::Op<"max_pool_3x3", Pool>,

@@ -9,7 +9,9 @@
 #include <nas/core.hpp>
 
 namespace {
-struct Conv {};
+struct Conv {
+  explicit Conv(const nas::OpArgs& /*args*/) {}
+};
 using ops = nas::OpSet<nas::Op<"conv_3x3", Conv>, nas::Op<"conv_5x5", Conv>>;
 inline constexpr auto dag = nas::make_dag({.inputs = 1}, {{0, 1}, {0, 2}, {1, 2}});
 using space = nas::Space<nas::Cell<"cell", dag, ops>>;

@@ -4,8 +4,11 @@
 namespace {
 struct Zero {
   static constexpr bool nas_zero_op = true;
+  explicit Zero(const nas::OpArgs& /*args*/) {}
 };
-struct Conv {};
+struct Conv {
+  explicit Conv(const nas::OpArgs& /*args*/) {}
+};
 
 using ops = nas::OpSet<nas::Op<"none", Zero>, nas::Op<"conv_3x3", Conv>, nas::Op<"conv_5x5", Conv>>;
 

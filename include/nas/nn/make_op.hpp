@@ -38,6 +38,11 @@ template <op_set Ops>
         [&] {
           if (index != I) return;
           using M = typename Ops::template op<I>::module;
+          static_assert(operation<M>,
+                        "nas: the module type of an op must be a nas::operation: built from "
+                        "nas::OpArgs, with forward(torch::Tensor) -> torch::Tensor, held as a "
+                        "LibTorch module (TORCH_MODULE); adapt another type through "
+                        "nas::operation_traits");
           M m = operation_traits<M>::make(args);
           built.module = torch::nn::AnyModule(m);
           if constexpr (counts_multiply_adds<M>) {

@@ -10,12 +10,32 @@
 #include "nas/nn/darts_network.hpp"
 #include "nas/nn/nb201_network.hpp"
 #include "nas/nn/stack.hpp"
+#include "nas/ops/op_set.hpp"
+#include "nas/ops/operation.hpp"
+#include "nas/space/space.hpp"
 
 namespace nas {
 
 namespace detail {
+template <class Ops>
+struct ops_are_operations;
+template <class... Ops>
+struct ops_are_operations<OpSet<Ops...>> {
+  static constexpr bool value = (operation<typename Ops::module> && ...);
+};
+template <class S>
+struct space_ops_are_operations;
+template <class... Cells>
+struct space_ops_are_operations<Space<Cells...>> {
+  static constexpr bool value = (ops_are_operations<typename Cells::ops>::value && ...);
+};
+
 template <class S>
 struct network_impl {
+  static_assert(space_ops_are_operations<S>::value,
+                "nas::Network: every op's module type must be a nas::operation: built from "
+                "nas::OpArgs, with forward(torch::Tensor) -> torch::Tensor, held as a LibTorch "
+                "module (TORCH_MODULE); adapt another type through nas::operation_traits");
   static_assert(darts_style_space<S> || nb201_style_space<S>,
                 "nas::Network stacks DARTS-style spaces (cells \"normal\" and \"reduce\", 2 "
                 "inputs, concatenated outputs) and NAS-Bench-201-style spaces (one cell kind, 1 "

@@ -7,6 +7,7 @@
 #include <type_traits>
 
 #include "nas/core/fixed_string.hpp"
+#include "nas/ops/op_args.hpp"
 
 namespace nas {
 
@@ -40,11 +41,21 @@ inline constexpr bool enable_identity_op = requires {
 }
 || requires { requires static_cast<bool>(Module::ContainedType::nas_identity_op); };
 
+/// Whether `Module` can implement a candidate operation: by default, whether it is
+/// constructible from nas::OpArgs (every op is built as `Module(nas::OpArgs{...})`).
+/// Specialize it to `true` for a module type you adapt through nas::operation_traits
+/// instead (nas/ops/operation.hpp): `template <> inline constexpr bool
+/// nas::enable_operation<TheirConv> = true;`
+template <class Module>
+inline constexpr bool enable_operation = std::constructible_from<Module, const OpArgs&>;
+
 namespace diagnostic {
 // Declared, never defined: reached only during constant evaluation, where the
 // call stops compilation and the template argument names the offending op.
 template <FixedString Name>
 void op_name_must_be_non_empty_and_use_only_letters_digits_underscore_dot_or_dash();
+template <FixedString Name, class Module>
+void the_module_of_this_op_is_not_constructible_from_nas_OpArgs__give_it_a_constructor_from_const_nas_OpArgs_or_specialize_nas_enable_operation();
 }  // namespace diagnostic
 
 namespace detail {
@@ -65,6 +76,18 @@ consteval bool check_op_name() {
 
 template <FixedString Name>
 concept valid_op_name = check_op_name<Name>();
+
+template <FixedString Name, class Module>
+consteval bool check_op_module() {
+  if constexpr (!enable_operation<Module>)
+    diagnostic::
+        the_module_of_this_op_is_not_constructible_from_nas_OpArgs__give_it_a_constructor_from_const_nas_OpArgs_or_specialize_nas_enable_operation<
+            Name, Module>();
+  return true;
+}
+
+template <FixedString Name, class Module>
+concept valid_op_module = check_op_module<Name, Module>();
 }  // namespace detail
 
 /// A candidate operation: a compile-time name and the module type that implements it.
@@ -75,10 +98,14 @@ concept valid_op_name = check_op_name<Name>();
 /// torch-free: `Module` is only carried here (the LibTorch layer checks it).
 ///
 /// Requirements: the name is non-empty and uses letters, digits, `_`, `.` or `-`
-/// (so every text format can carry it); a bad name fails at the user's line.
+/// (so every text format can carry it); `Module` is constructible from
+/// nas::OpArgs (or nas::enable_operation says it is adapted). Either mistake fails
+/// at the user's line with the requirement in the message. The LibTorch layer
+/// checks the rest of nas::operation (a tensor-to-tensor forward) where it builds
+/// the module.
 /// Models: nas::op_descriptor.
 template <FixedString Name, class Module>
-  requires detail::valid_op_name<Name>
+  requires(detail::valid_op_name<Name>&& detail::valid_op_module<Name, Module>)
 struct Op {
   /// The op's name, as written in genotypes.
   static constexpr std::string_view name = Name.view();

@@ -27,9 +27,19 @@ namespace nas {
 /// ```
 template <class M>
 struct operation_traits {
-  static M make(const OpArgs& args) { return M(args); }
-  static torch::Tensor forward(M& m, const torch::Tensor& x) { return m->forward(x); }
-  static std::shared_ptr<torch::nn::Module> module(M& m) { return m.ptr(); }
+  // Each member exists only where the module type provides what it calls, so that
+  // nas::operation names the missing requirement instead of failing inside LibTorch.
+  static M make(const OpArgs& args) requires std::constructible_from<M, const OpArgs&> {
+    return M(args);
+  }
+  template <class T = M>
+  static auto forward(T& m, const torch::Tensor& x) -> decltype(m->forward(x)) {
+    return m->forward(x);
+  }
+  template <class T = M>
+  static auto module(T& m) -> decltype(std::shared_ptr<torch::nn::Module>(m.ptr())) {
+    return m.ptr();
+  }
 };
 
 /// A module type that can be a candidate operation.
