@@ -53,6 +53,7 @@ int main() {
   std::printf("CIFAR-10 skeleton (20 cells, 36 channels):\n");
   report("DARTS V2", nas::Network<nas::spaces::darts>(nas::genotypes::darts_v2, cifar), 32);
   report("DARTS V1", nas::Network<nas::spaces::darts>(nas::genotypes::darts_v1, cifar), 32);
+  report("PC-DARTS", nas::Network<nas::spaces::darts>(nas::genotypes::pc_darts, cifar), 32);
   report("NASNet-A", nas::Network<nas::spaces::nasnet>(nas::genotypes::nasnet_a, cifar), 32);
   report("AmoebaNet-A", nas::Network<nas::spaces::nasnet>(nas::genotypes::amoebanet_a, cifar), 32);
   std::printf("ImageNet mobile skeleton (14 cells, 48 channels):\n");

@@ -65,6 +65,9 @@ TEST_CASE("Network: published genotypes have DARTS's published parameter counts"
         3349342);
   CHECK(nas::parameter_count(*nas::Network<nas::spaces::darts>(nas::genotypes::darts_v1, cifar)) ==
         3169414);
+  // PC-DARTS: the paper reports 3.6M
+  CHECK(nas::parameter_count(*nas::Network<nas::spaces::darts>(nas::genotypes::pc_darts, cifar)) ==
+        3634678);
   CHECK(nas::parameter_count(
             *nas::Network<nas::spaces::nasnet>(nas::genotypes::amoebanet_a, cifar)) == 3145078);
   CHECK(nas::parameter_count(*nas::Network<nas::spaces::nasnet>(nas::genotypes::nasnet_a, cifar)) ==
@@ -164,6 +167,8 @@ TEST_CASE("Network: multiply-adds as the papers count them (convolutions and lin
             ->multiply_adds(32, 32) == 488931552);
   CHECK(nas::Network<nas::spaces::nasnet>(nas::genotypes::nasnet_a, cifar)->multiply_adds(32, 32) ==
         603452448);
+  CHECK(nas::Network<nas::spaces::darts>(nas::genotypes::pc_darts, cifar)->multiply_adds(32, 32) ==
+        556670592);
 }
 
 namespace {

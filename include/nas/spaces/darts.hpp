@@ -48,6 +48,14 @@ inline constexpr Genotype<spaces::darts> darts_v2 = parse_darts<spaces::darts>(
     "('max_pool_3x3', 1), ('skip_connect', 2), ('max_pool_3x3', 1), ('max_pool_3x3', 0), "
     "('skip_connect', 2), ('skip_connect', 2), ('max_pool_3x3', 1)], reduce_concat=[2, 3, 4, 5])");
 
+/// PC-DARTS (CIFAR-10), Xu et al. 2020.
+inline constexpr Genotype<spaces::darts> pc_darts = parse_darts<spaces::darts>(
+    "Genotype(normal=[('sep_conv_3x3', 1), ('skip_connect', 0), ('sep_conv_3x3', 0), "
+    "('dil_conv_3x3', 1), ('sep_conv_5x5', 0), ('sep_conv_3x3', 1), ('avg_pool_3x3', 0), "
+    "('dil_conv_3x3', 1)], normal_concat=range(2, 6), reduce=[('sep_conv_5x5', 1), "
+    "('max_pool_3x3', 0), ('sep_conv_5x5', 1), ('sep_conv_5x5', 2), ('sep_conv_3x3', 0), "
+    "('sep_conv_3x3', 3), ('sep_conv_3x3', 1), ('sep_conv_3x3', 2)], reduce_concat=range(2, 6))");
+
 /// NASNet-A, Zoph et al. 2018, as DARTS's genotypes.py writes it.
 inline constexpr Genotype<spaces::nasnet> nasnet_a = parse_darts<spaces::nasnet>(
     "Genotype(normal=[('sep_conv_5x5', 1), ('sep_conv_3x3', 0), ('sep_conv_5x5', 0), "
