@@ -92,24 +92,14 @@ class DartsCellImpl : public torch::nn::Cloneable<DartsCellImpl<C>> {
     edges_.clear();
     for (std::size_t e = 0; e < C::edge_count; ++e) {
       const Edge edge = C::edges[e];
-      std::size_t repeat = 0;
       for (std::size_t op : genotype_.ops(e)) {
         const std::int64_t stride = sizes_.reduction && edge.from < C::input_count ? 2 : 1;
         BuiltOp built = make_op<typename C::ops>(op, OpArgs{c, c, stride, true});
-        // appended piece by piece: GCC 12 at -O3 misreads "literal" + std::string
-        // (-Wstringop-overflow)
-        std::string name = "edge_";
-        name += std::to_string(edge.from);
-        name += '_';
-        name += std::to_string(edge.to);
-        name += '_';
-        name += C::ops::names[op];
+        std::size_t occurrence = 1;  // the same op twice on one edge: "_2"
         for (const auto& other : edges_)
-          if (other.from == edge.from && other.to == edge.to && other.op == op) ++repeat;
-        if (repeat > 0) {
-          name += '_';
-          name += std::to_string(repeat + 1);
-        }
+          if (other.from == edge.from && other.to == edge.to && other.op == op) ++occurrence;
+        const std::string name =
+            detail::edge_module_name(edge.from, edge.to, C::ops::names[op], occurrence);
         this->register_module(name, built.module.ptr());
         edges_.push_back({edge.from, edge.to, op, C::ops::is_identity[op] && stride == 1,
                           std::move(built.module), std::move(built.multiply_adds)});
@@ -124,13 +114,8 @@ class DartsCellImpl : public torch::nn::Cloneable<DartsCellImpl<C>> {
     states[1] = preprocess1(s1);
     for (auto& e : edges_) {
       auto h = e.module.forward(states[e.from]);
-      TORCH_CHECK(h.dim() == 4 && h.size(1) == sizes_.channels &&
-                      (!states[e.to].defined() || h.sizes() == states[e.to].sizes()),
-                  "op '", C::ops::names[e.op], "' on edge (", e.from, " -> ", e.to, ") of a '",
-                  C::name, "' cell returned shape ", h.sizes(), "; the node needs ",
-                  sizes_.channels,
-                  " channels and the size of its other inputs (an op must honour OpArgs::out and "
-                  "OpArgs::stride)");
+      detail::check_edge_output(h, sizes_.channels, states[e.to], C::ops::names[e.op], e.from, e.to,
+                                C::name);
       if (this->is_training() && drop_path > 0.0 && !e.identity)
         h = detail::drop_path(h, drop_path);
       states[e.to] = states[e.to].defined() ? states[e.to] + h : h;
@@ -260,23 +245,18 @@ class DartsNetworkImpl : public torch::nn::Cloneable<DartsNetworkImpl<S>> {
       if (reduction) c_curr *= 2;
       torch::nn::AnyModule cell;
       std::int64_t out = 0;
-      if (reduction) {
-        DartsCell<reduce_cell> m(genotype_.template cell<"reduce">(),
-                                 typename DartsCellImpl<reduce_cell>::Sizes{
-                                     c_prev_prev, c_prev, c_curr, true, reduction_prev});
+      auto build = [&]<class C>(const CellGenotype<C>& g) {
+        DartsCell<C> m(g, typename DartsCellImpl<C>::Sizes{c_prev_prev, c_prev, c_curr, reduction,
+                                                           reduction_prev});
         out = m->out_channels();
         cell_costs_.push_back([m](std::int64_t h0, std::int64_t w0, std::int64_t h1,
                                   std::int64_t w1) { return m->multiply_adds(h0, w0, h1, w1); });
         cell = torch::nn::AnyModule(m);
-      } else {
-        DartsCell<normal_cell> m(genotype_.template cell<"normal">(),
-                                 typename DartsCellImpl<normal_cell>::Sizes{
-                                     c_prev_prev, c_prev, c_curr, false, reduction_prev});
-        out = m->out_channels();
-        cell_costs_.push_back([m](std::int64_t h0, std::int64_t w0, std::int64_t h1,
-                                  std::int64_t w1) { return m->multiply_adds(h0, w0, h1, w1); });
-        cell = torch::nn::AnyModule(m);
-      }
+      };
+      if (reduction)
+        build(genotype_.template cell<"reduce">());
+      else
+        build(genotype_.template cell<"normal">());
       cells->push_back(cell.ptr());
       cell_modules_.push_back(std::move(cell));
       reduction_prev = reduction;

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <string_view>
 #include <utility>
 
@@ -63,5 +64,37 @@ template <op_set Ops>
   (std::make_index_sequence<Ops::size>{});
   return built;
 }
+
+namespace detail {
+/// The registered name of the op on edge `from -> to`: `edge_<from>_<to>_<op>`, with
+/// `_<occurrence>` from the second time the same op sits on the same edge.
+inline std::string edge_module_name(std::size_t from, std::size_t to, std::string_view op,
+                                    std::size_t occurrence = 1) {
+  // appended piece by piece: GCC 12 at -O3 misreads "literal" + std::string (-Wstringop-overflow)
+  std::string name = "edge_";
+  name += std::to_string(from);
+  name += '_';
+  name += std::to_string(to);
+  name += '_';
+  name += op;
+  if (occurrence > 1) {
+    name += '_';
+    name += std::to_string(occurrence);
+  }
+  return name;
+}
+
+/// Checks what the op on edge `from -> to` returned against what its node needs.
+inline void check_edge_output(const torch::Tensor& h, std::int64_t channels,
+                              const torch::Tensor& node_so_far, std::string_view op,
+                              std::size_t from, std::size_t to, std::string_view cell) {
+  TORCH_CHECK(h.dim() == 4 && h.size(1) == channels &&
+                  (!node_so_far.defined() || h.sizes() == node_so_far.sizes()),
+              "op '", op, "' on edge (", from, " -> ", to, ") of a '", cell,
+              "' cell returned shape ", h.sizes(), "; the node needs ", channels,
+              " channels and the size of its other inputs (an op must honour OpArgs::out and "
+              "OpArgs::stride)");
+}
+}  // namespace detail
 
 }  // namespace nas

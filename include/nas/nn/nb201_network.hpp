@@ -56,12 +56,7 @@ class Nb201CellImpl : public torch::nn::Cloneable<Nb201CellImpl<C>> {
       for (std::size_t op : genotype_.ops(e)) {
         const std::int64_t in = edge.from < C::input_count ? in_ : channels_;
         BuiltOp built = make_op<typename C::ops>(op, OpArgs{in, channels_, 1, true});
-        std::string name = "edge_";
-        name += std::to_string(edge.from);
-        name += '_';
-        name += std::to_string(edge.to);
-        name += '_';
-        name += C::ops::names[op];
+        const std::string name = detail::edge_module_name(edge.from, edge.to, C::ops::names[op]);
         this->register_module(name, built.module.ptr());
         edges_.push_back(
             {edge.from, edge.to, op, std::move(built.module), std::move(built.multiply_adds)});
@@ -74,12 +69,8 @@ class Nb201CellImpl : public torch::nn::Cloneable<Nb201CellImpl<C>> {
     states[0] = x;
     for (auto& e : edges_) {
       auto h = e.module.forward(states[e.from]);
-      TORCH_CHECK(h.dim() == 4 && h.size(1) == channels_ &&
-                      (!states[e.to].defined() || h.sizes() == states[e.to].sizes()),
-                  "op '", C::ops::names[e.op], "' on edge (", e.from, " -> ", e.to, ") of a '",
-                  C::name, "' cell returned shape ", h.sizes(), "; the node needs ", channels_,
-                  " channels and the size of its other inputs (an op must honour OpArgs::out and "
-                  "OpArgs::stride)");
+      detail::check_edge_output(h, channels_, states[e.to], C::ops::names[e.op], e.from, e.to,
+                                C::name);
       states[e.to] = states[e.to].defined() ? states[e.to] + h : h;
     }
     return states.back();
