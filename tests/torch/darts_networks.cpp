@@ -311,3 +311,72 @@ TEST_CASE("Mobile ops: MBConv is the inverted residual ProxylessNAS defines") {
   static_assert(nas::ops::proxyless_ops::index_of<"zero"> == 6);
   static_assert(nas::ops::proxyless_ops::zero_count == 1);
 }
+
+TEST_CASE("Network: images of a size the skeleton cannot halve are refused with the reason") {
+  nas::Network<nas::spaces::darts> net(nas::genotypes::darts_v2,
+                                       nas::Stack{.layers = 3, .channels = 4, .auxiliary = true});
+  net->eval();
+  CHECK_THROWS_WITH(net->forward(torch::zeros({1, 3, 30, 30})),
+                    doctest::Contains("needs a height and width divisible by 4"));
+  net->train();
+  CHECK_THROWS_WITH(net->forward(torch::zeros({2, 3, 16, 16})),
+                    doctest::Contains("needs, in training, images of at least 32x32"));
+  CHECK(net->forward(torch::zeros({2, 3, 32, 32})).sizes() == torch::IntArrayRef{2, 10});
+}
+
+TEST_CASE("Network: drop path follows DARTS's linear schedule and acts only in training") {
+  torch::manual_seed(0);
+  nas::Network<nas::spaces::darts> net(nas::genotypes::darts_v2,
+                                       nas::Stack{.layers = 3, .channels = 4, .drop_path = 0.2});
+  CHECK(net->drop_path() == 0.0);
+  net->set_epoch(50, 100);
+  CHECK(net->drop_path() == doctest::Approx(0.1));
+  net->set_epoch(100, 100);
+  CHECK(net->drop_path() == doctest::Approx(0.2));
+  CHECK_THROWS_WITH(net->set_epoch(101, 100), doctest::Contains("0 <= epoch <= epochs"));
+  const auto x = torch::randn({4, 3, 8, 8});
+  net->eval();
+  torch::NoGradGuard no_grad;
+  const auto a = net->forward(x);
+  CHECK(torch::equal(a, net->forward(x)));  // eval: no drop path
+  net->train();
+  net->set_drop_path(0.9);
+  torch::manual_seed(1);
+  const auto b = net->forward(x);
+  torch::manual_seed(2);
+  CHECK_FALSE(torch::equal(b, net->forward(x)));  // training: a different path is dropped
+}
+
+namespace {
+// A user's own skeleton: a stem, two DARTS cells and a head, composed from nas's cell module.
+struct MySkeletonImpl : torch::nn::Module {
+  using normal = nas::spaces::darts::cell<"normal">;
+  explicit MySkeletonImpl(const nas::CellGenotype<normal>& g)
+      : stem(register_module("stem",
+                             torch::nn::Conv2d(torch::nn::Conv2dOptions(3, 12, 3).padding(1)))),
+        cell_1(register_module(
+            "cell_1",
+            nas::DartsCell<normal>(g, nas::CellSizes{.prev_prev = 12, .prev = 12, .channels = 4}))),
+        cell_2(register_module(
+            "cell_2",
+            nas::DartsCell<normal>(g, nas::CellSizes{.prev_prev = 12, .prev = 16, .channels = 4}))),
+        head(register_module("head", torch::nn::Linear(16, 10))) {}
+  torch::Tensor forward(const torch::Tensor& x) {
+    const auto s = stem(x);
+    const auto a = cell_1(s, s);
+    const auto b = cell_2(s, a);
+    return head(torch::adaptive_avg_pool2d(b, {1, 1}).flatten(1));
+  }
+  torch::nn::Conv2d stem;
+  nas::DartsCell<normal> cell_1, cell_2;
+  torch::nn::Linear head;
+};
+TORCH_MODULE(MySkeleton);
+}  // namespace
+
+TEST_CASE("Cells: a user stacks nas's cells on a skeleton of their own") {
+  MySkeleton net(nas::genotypes::darts_v2.cell<"normal">());
+  CHECK(net->forward(torch::randn({2, 3, 8, 8})).sizes() == torch::IntArrayRef{2, 10});
+  CHECK(net->named_parameters().contains("cell_1.edge_0_2_sep_conv_3x3.depthwise_1.weight"));
+  CHECK(net->cell_1->out_channels() == 16);
+}

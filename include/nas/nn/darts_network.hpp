@@ -53,6 +53,15 @@ inline torch::Tensor drop_path(const torch::Tensor& x, double p) {
 }
 }  // namespace detail
 
+/// Channel sizes of a DARTS-style cell in a stack.
+struct CellSizes {
+  std::int64_t prev_prev = 0;   ///< channels of the cell two back
+  std::int64_t prev = 0;        ///< channels of the previous cell
+  std::int64_t channels = 0;    ///< channels of each node
+  bool reduction = false;       ///< halve the resolution
+  bool reduction_prev = false;  ///< the previous cell halved it (preprocess0 reduces)
+};
+
 /// One discrete cell of a DARTS-style space: the two inputs preprocessed to
 /// `channels`, only the genotype's ops built (stride 2 on edges leaving an input
 /// in a reduction cell), each node the sum of its kept inputs, the output the
@@ -63,14 +72,7 @@ inline torch::Tensor drop_path(const torch::Tensor& x, double p) {
 template <cell_kind C>
 class DartsCellImpl : public torch::nn::Cloneable<DartsCellImpl<C>> {
  public:
-  /// Channel sizes of a cell in a stack.
-  struct Sizes {
-    std::int64_t prev_prev = 0;   ///< channels of the cell two back
-    std::int64_t prev = 0;        ///< channels of the previous cell
-    std::int64_t channels = 0;    ///< channels of each node
-    bool reduction = false;       ///< halve the resolution
-    bool reduction_prev = false;  ///< the previous cell halved it (preprocess0 reduces)
-  };
+  using Sizes = CellSizes;
 
   DartsCellImpl(const CellGenotype<C>& genotype, const Sizes& sizes)
       : genotype_(genotype), sizes_(sizes) {
@@ -292,6 +294,19 @@ class DartsNetworkImpl : public torch::nn::Cloneable<DartsNetworkImpl<S>> {
     TORCH_CHECK(x.dim() == 4 && x.size(1) == stack_.input_channels,
                 "nas::Network expects images [N, ", stack_.input_channels,
                 ", H, W] (Stack::input_channels); got a tensor of shape ", x.sizes());
+    // every stride-2 step must see an even size: the stems, then two reduction cells
+    const std::int64_t multiple = stack_.skeleton == Skeleton::darts_cifar ? 4 : 32;
+    TORCH_CHECK(x.size(2) % multiple == 0 && x.size(3) % multiple == 0, "nas::Network on the ",
+                stack_.skeleton == Skeleton::darts_cifar ? "DARTS CIFAR" : "DARTS ImageNet",
+                " skeleton needs a height and width divisible by ", multiple,
+                " (each reduction halves them); got ", x.size(2), "x", x.size(3));
+    // the auxiliary head pools 5x5 windows (stride 3 on CIFAR, 2 on ImageNet), then a 2x2 conv
+    const std::int64_t auxiliary_min =
+        multiple * (stack_.skeleton == Skeleton::darts_cifar ? 8 : 7);
+    TORCH_CHECK(!(stack_.auxiliary && this->is_training()) ||
+                    (x.size(2) >= auxiliary_min && x.size(3) >= auxiliary_min),
+                "the auxiliary head needs, in training, images of at least ", auxiliary_min, "x",
+                auxiliary_min, "; got ", x.size(2), "x", x.size(3));
     torch::Tensor s0;
     torch::Tensor s1;
     if (stack_.skeleton == Skeleton::darts_cifar) {
@@ -313,12 +328,21 @@ class DartsNetworkImpl : public torch::nn::Cloneable<DartsNetworkImpl<S>> {
     return {classifier(pooled), auxiliary};
   }
 
-  /// Sets the drop-path probability used in training (DARTS schedules it linearly
-  /// from 0 to Stack::drop_path over the epochs).
+  /// Sets the drop-path probability used in training.
   void set_drop_path(double p) {
     TORCH_CHECK(p >= 0.0 && p < 1.0, "drop-path probability must be in [0, 1); got ", p);
     drop_path_ = p;
   }
+  /// DARTS's schedule: the drop-path probability grows linearly from 0 at epoch 0 to
+  /// Stack::drop_path at epoch `epochs`. Call it at the start of each epoch.
+  void set_epoch(std::int64_t epoch, std::int64_t epochs) {
+    TORCH_CHECK(epochs > 0 && epoch >= 0 && epoch <= epochs,
+                "set_epoch needs 0 <= epoch <= ", "epochs and epochs > 0; got epoch ", epoch,
+                " of ", epochs);
+    set_drop_path(stack_.drop_path * static_cast<double>(epoch) / static_cast<double>(epochs));
+  }
+  /// The drop-path probability in force.
+  [[nodiscard]] double drop_path() const noexcept { return drop_path_; }
 
   /// Multiply-adds of one forward pass on a `height` x `width` image (batch 1),
   /// counting convolutions and linear layers; the auxiliary head is left out.

@@ -96,6 +96,13 @@ class Nb201CellImpl : public torch::nn::Cloneable<Nb201CellImpl<C>> {
   std::vector<BuiltEdge> edges_;
 };
 
+/// Module holder of nas::Nb201CellImpl<C>.
+template <cell_kind C>
+class Nb201Cell : public torch::nn::ModuleHolder<Nb201CellImpl<C>> {
+ public:
+  using torch::nn::ModuleHolder<Nb201CellImpl<C>>::ModuleHolder;
+};
+
 /// The NAS-Bench-201 network a genotype stands for: a 3x3 conv stem, 3 stages of
 /// `Stack::layers` cells at `channels`, 2x and 4x channels, joined by residual
 /// reduction blocks, then batch norm, ReLU, global pooling and a linear classifier,
