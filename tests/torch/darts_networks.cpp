@@ -380,3 +380,29 @@ TEST_CASE("Cells: a user stacks nas's cells on a skeleton of their own") {
   CHECK(net->named_parameters().contains("cell_1.edge_0_2_sep_conv_3x3.depthwise_1.weight"));
   CHECK(net->cell_1->out_channels() == 16);
 }
+
+TEST_CASE("cost: parameters and multiply-adds of a genotype at a stack, in one call") {
+  const auto c = nas::cost(nas::genotypes::darts_v2,
+                           nas::Stack{.layers = 20, .channels = 36, .auxiliary = true}, 32, 32);
+  CHECK(c == nas::Cost{3349342, 528359040});
+  // the proxy costs a small fraction of the final network
+  const auto proxy =
+      nas::cost(nas::genotypes::darts_v2, nas::Stack{.layers = 8, .channels = 16}, 32, 32);
+  CHECK(proxy.parameters * 10 < c.parameters);
+  CHECK(proxy.multiply_adds * 5 < c.multiply_adds);
+}
+
+TEST_CASE("Network: the ImageNet skeleton maps 224x224 images to 1000 logits") {
+  nas::Network<nas::spaces::darts> net(nas::genotypes::darts_v2,
+                                       nas::Stack{.layers = 3,
+                                                  .channels = 8,
+                                                  .classes = 1000,
+                                                  .auxiliary = true,
+                                                  .skeleton = nas::Skeleton::darts_imagenet});
+  net->train();
+  const auto [logits, auxiliary] = net->forward_with_auxiliary(torch::randn({2, 3, 224, 224}));
+  CHECK(logits.sizes() == torch::IntArrayRef{2, 1000});
+  CHECK(auxiliary.sizes() == torch::IntArrayRef{2, 1000});
+  CHECK_THROWS_WITH(net->forward(torch::randn({1, 3, 200, 200})),
+                    doctest::Contains("divisible by 32"));
+}

@@ -5,7 +5,10 @@
 /// DARTS CIFAR or ImageNet skeleton) and NAS-Bench-201-style spaces
 /// (nas::Nb201NetworkImpl, on the NAS-Bench-201 skeleton).
 
+#include <cstdint>
 #include <type_traits>
+
+#include <torch/utils.h>
 
 #include "nas/nn/darts_network.hpp"
 #include "nas/nn/nb201_network.hpp"
@@ -56,5 +59,22 @@ class Network : public torch::nn::ModuleHolder<NetworkImpl<S>> {
  public:
   using torch::nn::ModuleHolder<NetworkImpl<S>>::ModuleHolder;
 };
+
+/// The cost of an architecture at given sizes, without training it.
+struct Cost {
+  std::int64_t parameters = 0;     ///< as DARTS counts them (auxiliary head left out)
+  std::int64_t multiply_adds = 0;  ///< convolutions and linear layers, one image
+  friend bool operator==(const Cost&, const Cost&) = default;
+};
+
+/// The parameter and multiply-add counts of the network `genotype` stands for at
+/// `stack`, for `height` x `width` images (builds the network once, never runs it).
+template <search_space S>
+[[nodiscard]] Cost cost(const Genotype<S>& genotype, const Stack& stack, std::int64_t height,
+                        std::int64_t width) {
+  torch::NoGradGuard no_grad;
+  Network<S> net(genotype, stack);
+  return {parameter_count(*net), net->multiply_adds(height, width)};
+}
 
 }  // namespace nas
