@@ -246,6 +246,8 @@ TEST_CASE("NAS-Bench-201 network: published parameter count, shapes, multiply-ad
   CHECK(net->named_parameters().contains("cells.5.conv_a.conv.weight"));  // the reduction block
   CHECK_THROWS_WITH(nas::Network<nas::spaces::nb201>(g, nas::Stack{}),
                     doctest::Contains("Skeleton::nb201"));
+  CHECK_THROWS_WITH(net->forward(torch::randn({1, 3, 30, 30})),
+                    doctest::Contains("divisible by 4"));
 }
 
 TEST_CASE_TEMPLATE("NAS-Bench-201 ops: the operation laws hold, also when the channels change", M,
@@ -405,4 +407,54 @@ TEST_CASE("Network: the ImageNet skeleton maps 224x224 images to 1000 logits") {
   CHECK(auxiliary.sizes() == torch::IntArrayRef{2, 1000});
   CHECK_THROWS_WITH(net->forward(torch::randn({1, 3, 200, 200})),
                     doctest::Contains("divisible by 32"));
+}
+
+namespace {
+// A third-party module that cannot be changed: built from (in, out, stride), runs with run().
+struct TheirConvImpl : torch::nn::Cloneable<TheirConvImpl> {
+  TheirConvImpl(std::int64_t in, std::int64_t out, std::int64_t stride)
+      : in_(in), out_(out), stride_(stride) {
+    reset();
+  }
+  void reset() override {
+    conv = register_module(
+        "conv",
+        torch::nn::Conv2d(torch::nn::Conv2dOptions(in_, out_, 3).stride(stride_).padding(1)));
+  }
+  torch::Tensor run(const torch::Tensor& x) { return conv(x); }
+  std::int64_t in_, out_, stride_;
+  torch::nn::Conv2d conv{nullptr};
+};
+TORCH_MODULE(TheirConv);
+}  // namespace
+
+template <>
+inline constexpr bool nas::enable_operation<TheirConv> = true;
+template <>
+struct nas::operation_traits<TheirConv> {
+  static TheirConv make(const nas::OpArgs& a) { return TheirConv(a.in, a.out, a.stride); }
+  static torch::Tensor forward(TheirConv& m, const torch::Tensor& x) { return m->run(x); }
+  static std::shared_ptr<torch::nn::Module> module(TheirConv& m) { return m.ptr(); }
+};
+
+TEST_CASE("operation_traits: a third-party module is adapted without changing it") {
+  static_assert(nas::operation<TheirConv>);
+  for (const auto& broken : nas::check_operation_laws<TheirConv>({.check_channel_change = true}))
+    FAIL_CHECK(broken);
+  using ops = nas::OpSet<nas::Op<"none", nas::ops::Zero>, nas::Op<"their_conv", TheirConv>>;
+  nas::BuiltOp built = nas::make_op<ops>(1, nas::OpArgs{4, 4, 2, true});
+  CHECK(built.module.forward(torch::zeros({1, 4, 8, 8})).sizes() == torch::IntArrayRef{1, 4, 4, 4});
+  CHECK_THROWS_WITH(built.multiply_adds(8, 8),
+                    doctest::Contains("op 'their_conv' does not count its multiply-adds"));
+  // and in a network, where it is registered under the edge's name with an `op` level
+  using space = nas::Space<nas::Cell<"normal", nas::spaces::darts_cell, ops>,
+                           nas::Cell<"reduce", nas::spaces::darts_cell, ops>>;
+  nas::Genotype<space> g;
+  g.for_each_cell([](auto& cell) {
+    for (std::size_t node = 2; node < 6; ++node)
+      cell.set(0, node, "their_conv").set(1, node, "their_conv");
+  });
+  nas::Network<space> net(g, nas::Stack{.layers = 3, .channels = 4});
+  CHECK(net->forward(torch::zeros({1, 3, 8, 8})).sizes() == torch::IntArrayRef{1, 10});
+  CHECK(net->named_parameters().contains("cells.0.edge_0_2_their_conv.op.conv.weight"));
 }

@@ -2,7 +2,9 @@
 /// @file
 /// nas::make_op: the module of op `index` of an op set, built from nas::OpArgs, with its cost.
 
+#include <torch/nn/module.h>
 #include <torch/nn/modules/container/any.h>
+#include <torch/types.h>
 
 #include <c10/util/Exception.h>
 
@@ -19,6 +21,27 @@
 #include "nas/ops/operation.hpp"
 
 namespace nas {
+
+namespace detail {
+/// Gives a module adapted through nas::operation_traits the `forward` that
+/// `torch::nn::AnyModule` calls; the adapted module is registered as `op`.
+template <class M>
+class AdaptedOpImpl : public torch::nn::Module {
+ public:
+  explicit AdaptedOpImpl(M m) : m_(std::move(m)) {
+    register_module("op", operation_traits<M>::module(m_));
+  }
+  torch::Tensor forward(const torch::Tensor& x) { return operation_traits<M>::forward(m_, x); }
+
+ private:
+  M m_;
+};
+
+template <class M>
+concept has_tensor_forward = requires(M& m, const torch::Tensor& x) {
+  { m->forward(x) } -> std::convertible_to<torch::Tensor>;
+};
+}  // namespace detail
 
 /// A candidate operation built at run time: the module, and its multiply-add count
 /// for an input of height x width (nas::counts_multiply_adds).
@@ -45,7 +68,10 @@ template <op_set Ops>
                         "LibTorch module (TORCH_MODULE); adapt another type through "
                         "nas::operation_traits");
           M m = operation_traits<M>::make(args);
-          built.module = torch::nn::AnyModule(m);
+          if constexpr (detail::has_tensor_forward<M>)
+            built.module = torch::nn::AnyModule(m);
+          else  // adapted through operation_traits: wrapped, registered as "op"
+            built.module = torch::nn::AnyModule(std::make_shared<detail::AdaptedOpImpl<M>>(m));
           if constexpr (counts_multiply_adds<M>) {
             built.multiply_adds = [m](std::int64_t h, std::int64_t w) mutable {
               return static_cast<std::int64_t>(m->multiply_adds(h, w));

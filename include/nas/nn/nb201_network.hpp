@@ -174,6 +174,10 @@ class Nb201NetworkImpl : public torch::nn::Cloneable<Nb201NetworkImpl<S>> {
     TORCH_CHECK(x.dim() == 4 && x.size(1) == stack_.input_channels,
                 "nas::Network expects images [N, ", stack_.input_channels,
                 ", H, W] (Stack::input_channels); got a tensor of shape ", x.sizes());
+    TORCH_CHECK(x.size(2) % 4 == 0 && x.size(3) % 4 == 0,
+                "nas::Network on the NAS-Bench-201 skeleton needs a height and width divisible "
+                "by 4 (two residual reduction blocks halve them); got ",
+                x.size(2), "x", x.size(3));
     auto y = stem->forward(x);
     for (auto& b : blocks_) y = b.module.forward(y);
     y = lastact->forward(y);

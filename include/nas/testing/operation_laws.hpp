@@ -95,10 +95,13 @@ template <operation M>
             fail(stride, affine, out, "clone() failed: " + first_line(e.what()));
             continue;
           }
-          auto* typed = dynamic_cast<typename M::ContainedType*>(copy.get());
+          auto typed = std::dynamic_pointer_cast<typename M::ContainedType>(copy);
           if (typed == nullptr) {
             fail(stride, affine, out, "clone() does not return the op's module type");
-          } else if (!torch::equal(typed->forward(x), a)) {
+            continue;
+          }
+          M cloned(typed);
+          if (!torch::equal(operation_traits<M>::forward(cloned, x), a)) {
             fail(stride, affine, out, "clone() computes something else than the original");
           }
         } catch (const std::exception& e) {
