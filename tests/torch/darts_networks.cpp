@@ -458,3 +458,29 @@ TEST_CASE("operation_traits: a third-party module is adapted without changing it
   CHECK(net->forward(torch::zeros({1, 3, 8, 8})).sizes() == torch::IntArrayRef{1, 10});
   CHECK(net->named_parameters().contains("cells.0.edge_0_2_their_conv.op.conv.weight"));
 }
+
+TEST_CASE("Network: clone() gives an independent copy that computes the same") {
+  torch::manual_seed(0);
+  nas::Network<nas::spaces::darts> net(nas::genotypes::darts_v2,
+                                       nas::Stack{.layers = 3, .channels = 4});
+  net->eval();
+  auto copy = std::dynamic_pointer_cast<nas::NetworkImpl<nas::spaces::darts>>(net->clone());
+  REQUIRE(copy != nullptr);
+  copy->eval();
+  torch::NoGradGuard no_grad;
+  const auto x = torch::randn({2, 3, 8, 8});
+  CHECK(torch::equal(copy->forward(x), net->forward(x)));
+  CHECK(copy->multiply_adds(8, 8) == net->multiply_adds(8, 8));
+  // independent: changing the copy's weights leaves the original alone
+  for (auto& p : copy->parameters()) p.add_(1.0);
+  CHECK_FALSE(torch::equal(copy->forward(x), net->forward(x)));
+  nas::Network<nas::spaces::nb201> nb(
+      nas::parse_nb201<nas::spaces::nb201>("|nor_conv_3x3~0|+|skip_connect~0|nor_conv_1x1~1|+|avg_"
+                                           "pool_3x3~0|none~1|nor_conv_3x3~2|"),
+      nas::Stack{.layers = 1, .channels = 4, .skeleton = nas::Skeleton::nb201});
+  nb->eval();
+  auto nb_copy = std::dynamic_pointer_cast<nas::NetworkImpl<nas::spaces::nb201>>(nb->clone());
+  REQUIRE(nb_copy != nullptr);
+  nb_copy->eval();
+  CHECK(torch::equal(nb_copy->forward(x), nb->forward(x)));
+}

@@ -238,29 +238,21 @@ class DartsNetworkImpl : public torch::nn::Cloneable<DartsNetworkImpl<S>> {
       reduction_prev = true;
     }
     cells = this->register_module("cells", torch::nn::ModuleList());
-    cell_modules_.clear();
-    cell_costs_.clear();
     std::int64_t c_curr = s.channels;
     std::int64_t c_auxiliary = 0;
     for (std::int64_t i = 0; i < s.layers; ++i) {
       const bool reduction = i == s.layers / 3 || i == 2 * s.layers / 3;
       if (reduction) c_curr *= 2;
-      torch::nn::AnyModule cell;
       std::int64_t out = 0;
       auto build = [&]<class C>(const CellGenotype<C>& g) {
-        DartsCell<C> m(g, typename DartsCellImpl<C>::Sizes{c_prev_prev, c_prev, c_curr, reduction,
-                                                           reduction_prev});
+        DartsCell<C> m(g, CellSizes{c_prev_prev, c_prev, c_curr, reduction, reduction_prev});
         out = m->out_channels();
-        cell_costs_.push_back([m](std::int64_t h0, std::int64_t w0, std::int64_t h1,
-                                  std::int64_t w1) { return m->multiply_adds(h0, w0, h1, w1); });
-        cell = torch::nn::AnyModule(m);
+        cells->push_back(m.ptr());
       };
       if (reduction)
         build(genotype_.template cell<"reduce">());
       else
         build(genotype_.template cell<"normal">());
-      cells->push_back(cell.ptr());
-      cell_modules_.push_back(std::move(cell));
       reduction_prev = reduction;
       c_prev_prev = c_prev;
       c_prev = out;
@@ -316,8 +308,8 @@ class DartsNetworkImpl : public torch::nn::Cloneable<DartsNetworkImpl<S>> {
       s1 = stem1->forward(s0);
     }
     torch::Tensor auxiliary;
-    for (std::size_t i = 0; i < cell_modules_.size(); ++i) {
-      auto next = cell_modules_[i].forward(s0, s1, drop_path_);
+    for (std::size_t i = 0; i < cells->size(); ++i) {
+      auto next = with_cell(i, [&](auto& cell) { return cell.forward(s0, s1, drop_path_); });
       s0 = s1;
       s1 = next;
       if (static_cast<std::int64_t>(i) == 2 * stack_.layers / 3 && auxiliary_head &&
@@ -365,10 +357,9 @@ class DartsNetworkImpl : public torch::nn::Cloneable<DartsNetworkImpl<S>> {
            conv_multiply_adds(c / 2, c, 3, 3, 1, h0, w0) +
            conv_multiply_adds(c, c, 3, 3, 1, h1, w1);
     }
-    for (std::size_t i = 0; i < cell_costs_.size(); ++i) {
-      n += cell_costs_[i](h0, w0, h1, w1);
-      const auto li = static_cast<std::int64_t>(i);
-      const bool reduction = li == s.layers / 3 || li == 2 * s.layers / 3;
+    for (std::size_t i = 0; i < cells->size(); ++i) {
+      n += with_cell(i, [&](auto& cell) { return cell.multiply_adds(h0, w0, h1, w1); });
+      const bool reduction = is_reduction(i);
       h0 = h1;
       w0 = w1;
       if (reduction) {
@@ -392,8 +383,18 @@ class DartsNetworkImpl : public torch::nn::Cloneable<DartsNetworkImpl<S>> {
   Genotype<S> genotype_;
   Stack stack_;
   double drop_path_ = 0.0;
-  std::vector<torch::nn::AnyModule> cell_modules_;
-  std::vector<std::function<std::int64_t(std::int64_t, std::int64_t, std::int64_t, std::int64_t)>>
-      cell_costs_;
+
+  [[nodiscard]] bool is_reduction(std::size_t i) const noexcept {
+    const auto li = static_cast<std::int64_t>(i);
+    return li == stack_.layers / 3 || li == 2 * stack_.layers / 3;
+  }
+  // Calls `f` on cell `i` with its type. The cells are looked up in `cells` every time:
+  // clone() replaces the list's modules, so no other reference to them may be kept.
+  template <class F>
+  decltype(auto) with_cell(std::size_t i, F&& f) const {
+    if (is_reduction(i))
+      return f(detail::checked(cells->template ptr<DartsCellImpl<reduce_cell>>(i)));
+    return f(detail::checked(cells->template ptr<DartsCellImpl<normal_cell>>(i)));
+  }
 };
 }  // namespace nas

@@ -140,28 +140,15 @@ class Nb201NetworkImpl : public torch::nn::Cloneable<Nb201NetworkImpl<S>> {
                 torch::nn::Conv2dOptions(s.input_channels, s.channels, 3).padding(1).bias(false)),
             torch::nn::BatchNorm2d(s.channels)));
     cells = this->register_module("cells", torch::nn::ModuleList());
-    blocks_.clear();
     std::int64_t c_prev = s.channels;
     for (std::int64_t stage = 0; stage < 3; ++stage) {
       const std::int64_t c = s.channels << stage;
       if (stage > 0) {
-        ops::ResNetBasicBlock block(OpArgs{c_prev, c, 2, true});
-        cells->push_back(block.ptr());
-        blocks_.push_back(
-            {torch::nn::AnyModule(block),
-             [block](std::int64_t h, std::int64_t w) mutable { return block->multiply_adds(h, w); },
-             true});
+        cells->push_back(ops::ResNetBasicBlock(OpArgs{c_prev, c, 2, true}).ptr());
       }
-      for (std::int64_t i = 0; i < s.layers; ++i) {
-        Nb201CellImpl<cell_type>* raw = nullptr;
-        auto cell =
-            std::make_shared<Nb201CellImpl<cell_type>>(genotype_.template cell_at<0>(), c, c);
-        raw = cell.get();
-        cells->push_back(cell);
-        blocks_.push_back(
-            {torch::nn::AnyModule(cell),
-             [raw](std::int64_t h, std::int64_t w) { return raw->multiply_adds(h, w); }, false});
-      }
+      for (std::int64_t i = 0; i < s.layers; ++i)
+        cells->push_back(
+            std::make_shared<Nb201CellImpl<cell_type>>(genotype_.template cell_at<0>(), c, c));
       c_prev = c;
     }
     lastact = this->register_module(
@@ -179,7 +166,8 @@ class Nb201NetworkImpl : public torch::nn::Cloneable<Nb201NetworkImpl<S>> {
                 "by 4 (two residual reduction blocks halve them); got ",
                 x.size(2), "x", x.size(3));
     auto y = stem->forward(x);
-    for (auto& b : blocks_) y = b.module.forward(y);
+    for (std::size_t i = 0; i < cells->size(); ++i)
+      y = with_block(i, [&](auto& block) { return block.forward(y); });
     y = lastact->forward(y);
     return classifier(torch::adaptive_avg_pool2d(y, {1, 1}).flatten(1));
   }
@@ -190,9 +178,9 @@ class Nb201NetworkImpl : public torch::nn::Cloneable<Nb201NetworkImpl<S>> {
     std::int64_t n =
         conv_multiply_adds(stack_.input_channels, stack_.channels, 3, 3, 1, height, width);
     std::int64_t h = height, w = width;
-    for (const auto& b : blocks_) {
-      n += b.multiply_adds(h, w);
-      if (b.reduction) {
+    for (std::size_t i = 0; i < cells->size(); ++i) {
+      n += with_block(i, [&](auto& block) { return block.multiply_adds(h, w); });
+      if (is_reduction(i)) {
         h = conv_output_size(h, 3, 2, 1);
         w = conv_output_size(w, 3, 2, 1);
       }
@@ -209,14 +197,22 @@ class Nb201NetworkImpl : public torch::nn::Cloneable<Nb201NetworkImpl<S>> {
   torch::nn::Linear classifier{nullptr};
 
  private:
-  struct Block {
-    torch::nn::AnyModule module;
-    std::function<std::int64_t(std::int64_t, std::int64_t)> multiply_adds;
-    bool reduction;
-  };
   Genotype<S> genotype_;
   Stack stack_;
-  std::vector<Block> blocks_;
+
+  // The residual reduction blocks sit after each stage's `layers` cells.
+  [[nodiscard]] bool is_reduction(std::size_t i) const noexcept {
+    const auto li = static_cast<std::int64_t>(i);
+    return li == stack_.layers || li == 2 * stack_.layers + 1;
+  }
+  // Calls `f` on block `i` with its type. Looked up in `cells` every time: clone()
+  // replaces the list's modules, so no other reference to them may be kept.
+  template <class F>
+  decltype(auto) with_block(std::size_t i, F&& f) const {
+    if (is_reduction(i))
+      return f(detail::checked(cells->template ptr<ops::ResNetBasicBlockImpl>(i)));
+    return f(detail::checked(cells->template ptr<Nb201CellImpl<cell_type>>(i)));
+  }
 };
 
 }  // namespace nas

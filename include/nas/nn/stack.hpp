@@ -4,7 +4,10 @@
 
 #include <torch/nn/module.h>
 
+#include <c10/util/Exception.h>
+
 #include <cstdint>
+#include <memory>
 #include <string>
 
 namespace nas {
@@ -29,6 +32,17 @@ struct Stack {
   std::int64_t stem_multiplier = 3;  ///< darts_cifar: stem channels = stem_multiplier x channels
   double drop_path = 0.0;            ///< drop-path probability in training (see set_drop_path)
 };
+
+namespace detail {
+/// `*p`, after checking that the network's module list holds what the network put there.
+template <class T>
+T& checked(const std::shared_ptr<T>& p) {
+  TORCH_CHECK(p != nullptr,
+              "nas::Network: its cells list no longer holds the modules it built (was it "
+              "changed from outside?)");
+  return *p;
+}
+}  // namespace detail
 
 /// Options of nas::parameter_count.
 struct ParameterCountOptions {
