@@ -4,6 +4,7 @@
 /// `nas/core.hpp` alone is the torch-free part (link nas::core).
 
 #include "nas/core.hpp"
+#include "nas/nn/cell_edges.hpp"
 #include "nas/nn/darts_network.hpp"
 #include "nas/nn/make_op.hpp"
 #include "nas/nn/nb201_network.hpp"

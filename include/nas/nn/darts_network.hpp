@@ -23,6 +23,7 @@
 #include <utility>
 #include <vector>
 
+#include "nas/nn/cell_edges.hpp"
 #include "nas/nn/make_op.hpp"
 #include "nas/nn/stack.hpp"
 #include "nas/ops/darts.hpp"
@@ -45,12 +46,6 @@ consteval bool is_darts_style() {
 template <class S>
 concept darts_style_space = is_darts_style<S>();
 
-/// Zeroes whole samples with probability `p` and rescales the rest (drop path).
-inline torch::Tensor drop_path(const torch::Tensor& x, double p) {
-  const double keep = 1.0 - p;
-  const auto mask = torch::empty({x.size(0), 1, 1, 1}, x.options()).bernoulli_(keep);
-  return x.div(keep).mul(mask);
-}
 }  // namespace detail
 
 /// Channel sizes of a DARTS-style cell in a stack.
@@ -91,22 +86,10 @@ class DartsCellImpl : public torch::nn::Cloneable<DartsCellImpl<C>> {
           ops::ReLUConvBN(ops::ReLUConvBNOptions{.in = sizes_.prev_prev, .out = c})));
     preprocess1 = this->register_module(
         "preprocess1", ops::ReLUConvBN(ops::ReLUConvBNOptions{.in = sizes_.prev, .out = c}));
-    edges_.clear();
-    for (std::size_t e = 0; e < C::edge_count; ++e) {
-      const Edge edge = C::edges[e];
-      for (std::size_t op : genotype_.ops(e)) {
-        const std::int64_t stride = sizes_.reduction && edge.from < C::input_count ? 2 : 1;
-        BuiltOp built = make_op<typename C::ops>(op, OpArgs{c, c, stride, true});
-        std::size_t occurrence = 1;  // the same op twice on one edge: "_2"
-        for (const auto& other : edges_)
-          if (other.from == edge.from && other.to == edge.to && other.op == op) ++occurrence;
-        const std::string name =
-            detail::edge_module_name(edge.from, edge.to, C::ops::names[op], occurrence);
-        this->register_module(name, built.module.ptr());
-        edges_.push_back({edge.from, edge.to, op, C::ops::is_identity[op] && stride == 1,
-                          std::move(built.module), std::move(built.multiply_adds)});
-      }
-    }
+    edges_.build(*this, genotype_, [&](const Edge& edge) {
+      // stride 2 on the edges of a reduction cell that leave an input
+      return OpArgs{c, c, sizes_.reduction && edge.from < C::input_count ? 2 : 1, true};
+    });
   }
 
   /// The cell's output for the outputs `s0`, `s1` of the two previous cells.
@@ -114,14 +97,7 @@ class DartsCellImpl : public torch::nn::Cloneable<DartsCellImpl<C>> {
     std::vector<torch::Tensor> states(C::dag.node_count());
     states[0] = preprocess0.forward(s0);
     states[1] = preprocess1(s1);
-    for (auto& e : edges_) {
-      auto h = e.module.forward(states[e.from]);
-      detail::check_edge_output(h, sizes_.channels, states[e.to], C::ops::names[e.op], e.from, e.to,
-                                C::name);
-      if (this->is_training() && drop_path > 0.0 && !e.identity)
-        h = detail::drop_path(h, drop_path);
-      states[e.to] = states[e.to].defined() ? states[e.to] + h : h;
-    }
+    edges_.run(states, sizes_.channels, this->is_training(), drop_path);
     std::vector<torch::Tensor> out;
     for (std::size_t v = C::input_count; v < C::dag.node_count(); ++v)
       if (genotype_.concatenated(v)) out.push_back(states[v]);
@@ -140,11 +116,9 @@ class DartsCellImpl : public torch::nn::Cloneable<DartsCellImpl<C>> {
     n += preprocess1->multiply_adds(h1, w1);
     const std::int64_t hr = sizes_.reduction ? conv_output_size(h1, 3, 2, 1) : h1;
     const std::int64_t wr = sizes_.reduction ? conv_output_size(w1, 3, 2, 1) : w1;
-    for (const auto& e : edges_) {
-      const bool at_input = e.from < C::input_count;
-      n += e.multiply_adds(at_input ? h1 : hr, at_input ? w1 : wr);
-    }
-    return n;
+    return n + edges_.multiply_adds([&](std::size_t from) {
+      return from < C::input_count ? std::pair{h1, w1} : std::pair{hr, wr};
+    });
   }
 
   /// Output channels: concatenated nodes x channels.
@@ -159,17 +133,9 @@ class DartsCellImpl : public torch::nn::Cloneable<DartsCellImpl<C>> {
   ops::ReLUConvBN preprocess1{nullptr};
 
  private:
-  struct BuiltEdge {
-    std::size_t from;
-    std::size_t to;
-    std::size_t op;
-    bool identity;
-    torch::nn::AnyModule module;
-    std::function<std::int64_t(std::int64_t, std::int64_t)> multiply_adds;
-  };
   CellGenotype<C> genotype_;
   Sizes sizes_;
-  std::vector<BuiltEdge> edges_;
+  detail::CellEdges<C> edges_;
 };
 /// Module holder of nas::DartsCellImpl<C>.
 template <cell_kind C>

@@ -22,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "nas/nn/cell_edges.hpp"
 #include "nas/nn/make_op.hpp"
 #include "nas/nn/stack.hpp"
 #include "nas/ops/nb201.hpp"
@@ -50,50 +51,27 @@ class Nb201CellImpl : public torch::nn::Cloneable<Nb201CellImpl<C>> {
   }
 
   void reset() override {
-    edges_.clear();
-    for (std::size_t e = 0; e < C::edge_count; ++e) {
-      const Edge edge = C::edges[e];
-      for (std::size_t op : genotype_.ops(e)) {
-        const std::int64_t in = edge.from < C::input_count ? in_ : channels_;
-        BuiltOp built = make_op<typename C::ops>(op, OpArgs{in, channels_, 1, true});
-        const std::string name = detail::edge_module_name(edge.from, edge.to, C::ops::names[op]);
-        this->register_module(name, built.module.ptr());
-        edges_.push_back(
-            {edge.from, edge.to, op, std::move(built.module), std::move(built.multiply_adds)});
-      }
-    }
+    edges_.build(*this, genotype_, [&](const Edge& edge) {
+      return OpArgs{edge.from < C::input_count ? in_ : channels_, channels_, 1, true};
+    });
   }
 
   torch::Tensor forward(const torch::Tensor& x) {
     std::vector<torch::Tensor> states(C::dag.node_count());
     states[0] = x;
-    for (auto& e : edges_) {
-      auto h = e.module.forward(states[e.from]);
-      detail::check_edge_output(h, channels_, states[e.to], C::ops::names[e.op], e.from, e.to,
-                                C::name);
-      states[e.to] = states[e.to].defined() ? states[e.to] + h : h;
-    }
+    edges_.run(states, channels_, this->is_training(), 0.0);
     return states.back();
   }
 
   [[nodiscard]] std::int64_t multiply_adds(std::int64_t h, std::int64_t w) const {
-    std::int64_t n = 0;
-    for (const auto& e : edges_) n += e.multiply_adds(h, w);
-    return n;
+    return edges_.multiply_adds([&](std::size_t) { return std::pair{h, w}; });
   }
 
  private:
-  struct BuiltEdge {
-    std::size_t from;
-    std::size_t to;
-    std::size_t op;
-    torch::nn::AnyModule module;
-    std::function<std::int64_t(std::int64_t, std::int64_t)> multiply_adds;
-  };
   CellGenotype<C> genotype_;
   std::int64_t in_;
   std::int64_t channels_;
-  std::vector<BuiltEdge> edges_;
+  detail::CellEdges<C> edges_;
 };
 
 /// Module holder of nas::Nb201CellImpl<C>.
