@@ -259,6 +259,8 @@ class DilConv : public torch::nn::ModuleHolder<DilConvImpl<K>> {
 /// 3x3 max pooling, padding 1 (`max_pool_3x3`).
 class MaxPool3x3Impl : public torch::nn::Cloneable<MaxPool3x3Impl> {
  public:
+  /// DARTS's search supernet follows pooling with a batch norm (nas::search_batch_norm).
+  static constexpr bool nas_search_batch_norm = true;
   explicit MaxPool3x3Impl(const OpArgs& args) : args_(args) { reset(); }
   void reset() override {
     TORCH_CHECK(args_.in == args_.out, "nas::ops::MaxPool3x3 keeps the channel count; got ",
@@ -277,6 +279,8 @@ TORCH_MODULE(MaxPool3x3);
 /// 3x3 average pooling, padding 1, padding excluded from the average (`avg_pool_3x3`).
 class AvgPool3x3Impl : public torch::nn::Cloneable<AvgPool3x3Impl> {
  public:
+  /// DARTS's search supernet follows pooling with a batch norm (nas::search_batch_norm).
+  static constexpr bool nas_search_batch_norm = true;
   explicit AvgPool3x3Impl(const OpArgs& args) : args_(args) { reset(); }
   void reset() override {
     TORCH_CHECK(args_.in == args_.out, "nas::ops::AvgPool3x3 keeps the channel count; got ",

@@ -1,0 +1,212 @@
+#pragma once
+/// @file
+/// nas::MixedEdgeImpl: every candidate op of an op set on one edge of a supernet, held
+/// as a typed tuple; nas::EdgeMix, how one forward pass mixes them; the
+/// nas::relaxation concept, the policy that computes an EdgeMix from the architecture
+/// parameters.
+
+#include <torch/nn/module.h>
+#include <torch/nn/modules/batchnorm.h>
+#include <torch/nn/pimpl.h>
+#include <torch/types.h>
+
+#include <c10/util/Exception.h>
+
+#include <array>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "nas/ops/op_args.hpp"
+#include "nas/ops/op_set.hpp"
+#include "nas/ops/operation.hpp"
+
+namespace nas {
+
+/// Whether a supernet appends a batch norm without affine parameters to op module `M`
+/// on its mixed edges. DARTS does so for its pooling ops (whose outputs otherwise have
+/// another scale than the convolutions' in the weighted sum); true for
+/// nas::ops::MaxPool3x3 and nas::ops::AvgPool3x3. Specialize it for a user op:
+/// `template <> inline constexpr bool nas::search_batch_norm<MyPool> = true;`
+/// Defaults to true when `M::nas_search_batch_norm` or `M::ContainedType::nas_search_batch_norm`
+/// is a `static constexpr bool` that is true.
+template <class M>
+inline constexpr bool search_batch_norm = requires {
+  requires static_cast<bool>(M::nas_search_batch_norm);
+}
+|| requires { requires static_cast<bool>(M::ContainedType::nas_search_batch_norm); };
+
+/// How the edges of one cell kind mix their candidate ops in one forward pass,
+/// computed once per forward by a nas::relaxation and shared by every cell of the kind.
+///
+/// - `weights` `[edges, ops]`: each candidate's weight, or undefined for an
+///   unweighted sum of the active ops (nas::relax::SinglePath).
+/// - `active`: per edge, the ops that run; empty means every op on every edge (a full
+///   mixture: the zero ops are skipped, their product with any weight being zero).
+///   An edge with an empty list contributes nothing to its node.
+/// - `straight_through`: add to each edge's output the weights of its inactive ops
+///   (whose value is zero), so that their gradient reaches every candidate's weight
+///   (GDAS's straight-through estimator).
+struct EdgeMix {
+  torch::Tensor weights;
+  std::vector<std::vector<std::size_t>> active;
+  bool straight_through = false;
+};
+
+/// What a nas::relaxation is told when it computes an EdgeMix.
+struct MixContext {
+  std::size_t cell_kind = 0;  ///< index of the cell kind in the space
+  std::size_t edges = 0;      ///< edges of the cell kind
+  std::size_t ops = 0;        ///< candidate ops per edge
+  bool training = true;       ///< the supernet is in training mode
+};
+
+/// A policy that decides how a supernet's edges mix their candidates.
+///
+/// Requirements: `R::learns_architecture` is a constant `bool` (whether the supernet
+/// holds an architecture parameter tensor `[edges, ops]` per cell kind for it), and
+/// `r.mix(alpha, context)` returns the nas::EdgeMix of one cell kind for one forward
+/// pass (`alpha` is undefined when `learns_architecture` is false). It is called once
+/// per cell kind per forward, in cell-kind order.
+/// Models: nas::relax::Softmax (DARTS), nas::relax::Gumbel (GDAS),
+/// nas::relax::SinglePath (ENAS, SPOS).
+template <class R>
+concept relaxation = std::copy_constructible<R> &&
+                     requires(R& r, const torch::Tensor& alpha, const MixContext& context) {
+                       { R::learns_architecture } -> std::convertible_to<bool>;
+                       { r.mix(alpha, context) } -> std::same_as<EdgeMix>;
+                     };
+
+namespace detail {
+/// A LibTorch module name for an op name ('.' is not allowed in module names).
+inline std::string module_name(std::string_view op) {
+  std::string name(op);
+  for (char& c : name)
+    if (c == '.') c = '_';
+  return name;
+}
+
+template <class Ops, class Seq>
+struct op_tuple;
+template <class Ops, std::size_t... I>
+struct op_tuple<Ops, std::index_sequence<I...>> {
+  using type = std::tuple<typename Ops::template op<I>::module...>;
+};
+}  // namespace detail
+
+/// One edge of a supernet: every op of `Ops`, built from the same nas::OpArgs, held
+/// in a `std::tuple` of their module types (each call is a direct, typed call) and
+/// registered under the op's name; ops marked by nas::search_batch_norm are followed
+/// by a batch norm without affine parameters (registered as `<op>_bn`).
+///
+/// `forward(x, mix, edge)` computes the edge's output under the nas::EdgeMix, or an
+/// undefined tensor when no op of the edge is active.
+template <op_set Ops>
+class MixedEdgeImpl : public torch::nn::Module {
+ public:
+  /// The module types of the candidates, in op order.
+  using tuple_type = typename detail::op_tuple<Ops, std::make_index_sequence<Ops::size>>::type;
+  static constexpr std::size_t size = Ops::size;
+
+  explicit MixedEdgeImpl(const OpArgs& args)
+      : args_(args), ops_(make(args, std::make_index_sequence<size>{})) {
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      (register_op<I>(), ...);
+    }(std::make_index_sequence<size>{});
+  }
+
+  /// Runs op `I` (and its batch norm, if any).
+  template <std::size_t I>
+  torch::Tensor run(const torch::Tensor& x) {
+    using M = std::tuple_element_t<I, tuple_type>;
+    torch::Tensor y = operation_traits<M>::forward(std::get<I>(ops_), x);
+    if constexpr (search_batch_norm<M>) y = bn_[I]->forward(y);
+    return y;
+  }
+
+  /// Runs op `index` (a run-time index; one typed call, no virtual dispatch).
+  torch::Tensor run(std::size_t index, const torch::Tensor& x) {
+    TORCH_CHECK(index < size, "op index ", index, " out of range; the op set has ", size,
+                " ops");
+    torch::Tensor y;
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      (void)((index == I ? (y = run<I>(x), true) : false) || ...);
+    }(std::make_index_sequence<size>{});
+    return y;
+  }
+
+  /// The edge's output under `mix` (edge `edge` of its cell kind).
+  torch::Tensor forward(const torch::Tensor& x, const EdgeMix& mix, std::size_t edge) {
+    const bool weighted = mix.weights.defined();
+    const torch::Tensor w = weighted ? mix.weights.select(0, static_cast<std::int64_t>(edge))
+                                     : torch::Tensor();
+    torch::Tensor out;
+    const auto add = [&](std::size_t k) {
+      torch::Tensor y = run(k, x);
+      if (weighted) y = y * w.select(0, static_cast<std::int64_t>(k));
+      out = out.defined() ? out + y : y;
+    };
+    if (mix.active.empty()) {
+      for (std::size_t k = 0; k < size; ++k)
+        if (!Ops::is_zero[k]) add(k);
+      if (!out.defined()) out = run(0, x) * (weighted ? w.select(0, 0) : torch::ones({}));
+      return out;
+    }
+    TORCH_CHECK(edge < mix.active.size(), "nas::EdgeMix::active has ", mix.active.size(),
+                " entries; the cell has more edges (a relaxation must give one per edge)");
+    const auto& active = mix.active[edge];
+    for (std::size_t k : active) add(k);
+    if (mix.straight_through && weighted && out.defined()) {
+      torch::Tensor rest = w.sum();
+      for (std::size_t k : active) rest = rest - w.select(0, static_cast<std::int64_t>(k));
+      out = out + rest;
+    }
+    return out;
+  }
+
+  /// The typed candidate modules.
+  [[nodiscard]] tuple_type& ops() noexcept { return ops_; }
+  /// The arguments every candidate was built from.
+  [[nodiscard]] const OpArgs& args() const noexcept { return args_; }
+
+ private:
+  template <std::size_t... I>
+  static tuple_type make(const OpArgs& args, std::index_sequence<I...>) {
+    return tuple_type{operation_traits<std::tuple_element_t<I, tuple_type>>::make(args)...};
+  }
+  template <std::size_t I>
+  void register_op() {
+    using M = std::tuple_element_t<I, tuple_type>;
+    const std::string name = detail::module_name(Ops::names[I]);
+    register_module(name, operation_traits<M>::module(std::get<I>(ops_)));
+    if constexpr (search_batch_norm<M>) {
+      bn_[I] = register_module(
+          name + "_bn", torch::nn::BatchNorm2d(torch::nn::BatchNorm2dOptions(args_.out)
+                                                   .affine(false)
+                                                   .track_running_stats(args_.track_running_stats)));
+    }
+  }
+
+  OpArgs args_;
+  tuple_type ops_;
+  std::array<torch::nn::BatchNorm2d, size> bn_ = make_empty_bn(std::make_index_sequence<size>{});
+
+  template <std::size_t... I>
+  static std::array<torch::nn::BatchNorm2d, size> make_empty_bn(std::index_sequence<I...>) {
+    return {((void)I, torch::nn::BatchNorm2d(nullptr))...};
+  }
+};
+
+/// Module holder of nas::MixedEdgeImpl<Ops>.
+template <op_set Ops>
+class MixedEdge : public torch::nn::ModuleHolder<MixedEdgeImpl<Ops>> {
+ public:
+  using torch::nn::ModuleHolder<MixedEdgeImpl<Ops>>::ModuleHolder;
+};
+
+}  // namespace nas
