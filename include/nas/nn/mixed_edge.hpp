@@ -53,8 +53,8 @@ inline constexpr bool search_batch_norm = requires {
 ///   (whose value is zero), so that their gradient reaches every candidate's weight
 ///   (GDAS's straight-through estimator).
 struct EdgeMix {
-  torch::Tensor weights;
-  std::vector<std::vector<std::size_t>> active;
+  torch::Tensor weights{};
+  std::vector<std::vector<std::size_t>> active{};
   bool straight_through = false;
 };
 

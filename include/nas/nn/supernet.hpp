@@ -50,7 +50,7 @@ struct SupernetOptions {
   bool affine = false;
   /// running statistics in the cells' batch norms; unset: DARTS skeletons yes,
   /// NAS-Bench-201 no (the settings of the two references)
-  std::optional<bool> track_running_stats;
+  std::optional<bool> track_running_stats{};
   /// architecture parameters start as `init_scale * N(0, 1)` (both references: 1e-3)
   double init_scale = 1e-3;
 };

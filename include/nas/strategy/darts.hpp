@@ -1,0 +1,189 @@
+#pragma once
+/// @file
+/// nas::Darts: differentiable architecture search (Liu, Simonyan & Yang, ICLR 2019),
+/// first and second order.
+
+#include <torch/autograd.h>
+#include <torch/types.h>
+#include <torch/utils.h>
+
+#include <c10/util/Exception.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "nas/nn/supernet.hpp"
+#include "nas/relax/softmax.hpp"
+#include "nas/strategy/bilevel.hpp"
+#include "nas/strategy/common.hpp"
+#include "nas/strategy/derive.hpp"
+
+namespace nas {
+
+/// Options of nas::Darts; the defaults are DARTS's published search settings (CIFAR-10).
+struct DartsOptions {
+  /// 1: the architecture gradient at the current weights (DARTS's default, "first
+  /// order"); 2: through one virtual SGD step of the weights (the "unrolled" search)
+  int order = 1;
+  std::int64_t epochs = 50;
+  std::int64_t batch_size = 64;
+  double learning_rate = 0.025;      ///< weights: SGD, cosine-annealed per epoch ...
+  double learning_rate_min = 0.001;  ///< ... down to this
+  double momentum = 0.9;
+  double weight_decay = 3e-4;
+  double grad_clip = 5.0;  ///< gradient-norm clip of the weights (0: none)
+  double arch_learning_rate = 3e-4;  ///< architecture: Adam
+  double arch_weight_decay = 1e-3;
+  double arch_beta1 = 0.5;
+  double arch_beta2 = 0.999;
+  double train_portion = 0.5;  ///< search(data): the share of data that trains the weights
+  /// second order: the finite-difference step is `unrolled_step / ||grad||`
+  double unrolled_step = 0.01;
+  DeriveOptions derive{};  ///< derivation rule (P-DARTS's identity cap)
+  /// DARTS+ (Liang et al. 2019) early stop: end the search after an epoch whose derived
+  /// cell keeps at least this many identity ops (`skip_connect`) in one cell; 0: off
+  std::size_t stop_at_identity_ops = 0;
+  LossFunction loss{};  ///< default: cross entropy
+};
+
+/// DARTS: alternate an architecture step (Adam on the validation loss's gradient with
+/// respect to alpha) and a weight step (SGD on the training loss), on a supernet whose
+/// relaxation learns alpha (nas::relax::Softmax; any other learning relaxation works).
+///
+/// ```
+/// nas::Supernet<space, nas::relax::Softmax> net(nas::Stack{});
+/// nas::Darts darts(net, {.order = 2, .epochs = 50});
+/// auto result = darts.search(train);          // whole search, 50/50 split of `train`
+/// // or, inside an existing loop:
+/// darts.set_epoch(epoch);
+/// auto report = darts.step(train_batch, valid_batch);
+/// ```
+template <search_space S, relaxation R = relax::Softmax>
+class Darts : public detail::Bilevel<Darts<S, R>, S, R, DartsOptions> {
+  using base = detail::Bilevel<Darts<S, R>, S, R, DartsOptions>;
+  friend base;
+
+ public:
+  explicit Darts(Supernet<S, R> net, const DartsOptions& options = {})
+      : base(std::move(net), options) {
+    TORCH_CHECK(options.order == 1 || options.order == 2,
+                "DartsOptions::order is 1 (first order) or 2 (unrolled); got ", options.order);
+    TORCH_CHECK(options.unrolled_step > 0.0, "unrolled_step must be positive");
+  }
+
+  /// One DARTS step: the architecture step on `valid`, then the weight step on `train`.
+  StepReport step(const Batch& train, const Batch& valid) {
+    this->net_->train();
+    StepReport report;
+    this->apply_arch_gradient(architecture_gradient(train, valid, &report));
+    this->weight_step(train, report);
+    return report;
+  }
+
+  /// The architecture gradient of one step, not applied: first order, the gradient of
+  /// the validation loss at the current weights; second order, DARTS's
+  /// `dL_val(w', a)/da - eta * (dL_train(w+, a)/da - dL_train(w-, a)/da) / (2 eps)` with
+  /// `w' = w - eta * (momentum * buffer + dL_train/dw + weight_decay * w)` and
+  /// `w+- = w +- eps * dL_val(w', a)/dw'`, `eps = unrolled_step / ||dL_val/dw'||`.
+  /// The weights are left as they were. `report`, if given, gets the validation fields.
+  std::vector<torch::Tensor> architecture_gradient(const Batch& train, const Batch& valid,
+                                                   StepReport* report = nullptr) {
+    auto& net = this->net_;
+    const auto alphas = net->arch_parameters();
+    if (this->options_.order == 1) {
+      const auto logits = net->forward(valid.data);
+      const auto l = this->loss(logits, valid.target);
+      this->check_finite(l, "architecture");
+      fill(report, l, logits, valid);
+      return torch::autograd::grad({l}, alphas);
+    }
+    const auto weights = net->weight_parameters();
+    const double eta = this->learning_rate();
+    // the virtual step w' = w - eta * (momentum * buffer + dL_train/dw + weight_decay * w)
+    std::vector<torch::Tensor> saved;
+    {
+      const auto l = this->loss(net->forward(train.data), train.target);
+      this->check_finite(l, "training");
+      const auto g = grads(l, weights);
+      torch::NoGradGuard no_grad;
+      for (std::size_t i = 0; i < weights.size(); ++i) {
+        saved.push_back(weights[i].detach().clone());
+        auto step = g[i] + this->options_.weight_decay * weights[i].detach();
+        if (const auto buffer = momentum_buffer(weights[i]); buffer.defined())
+          step = step + this->options_.momentum * buffer;
+        weights[i].detach().sub_(eta * step);
+      }
+    }
+    // dL_val(w', a)/da and dL_val(w', a)/dw'
+    std::vector<torch::Tensor> dalpha, vector;
+    {
+      const auto logits = net->forward(valid.data);
+      const auto l = this->loss(logits, valid.target);
+      this->check_finite(l, "architecture");
+      fill(report, l, logits, valid);
+      std::vector<torch::Tensor> all(alphas);
+      all.insert(all.end(), weights.begin(), weights.end());
+      auto g = grads(l, all);
+      dalpha.assign(g.begin(), g.begin() + static_cast<std::ptrdiff_t>(alphas.size()));
+      vector.assign(g.begin() + static_cast<std::ptrdiff_t>(alphas.size()), g.end());
+    }
+    // the finite-difference Hessian-vector product at w
+    double norm2 = 0.0;
+    for (const auto& v : vector) norm2 += v.pow(2).sum().template item<double>();
+    const double eps = this->options_.unrolled_step / std::sqrt(norm2);
+    const auto at = [&](double sign) {
+      {
+        torch::NoGradGuard no_grad;
+        for (std::size_t i = 0; i < weights.size(); ++i)
+          weights[i].detach().copy_(saved[i] + sign * eps * vector[i]);
+      }
+      return grads(this->loss(net->forward(train.data), train.target), alphas);
+    };
+    const auto plus = std::isfinite(eps) ? at(1.0) : std::vector<torch::Tensor>{};
+    const auto minus = std::isfinite(eps) ? at(-1.0) : std::vector<torch::Tensor>{};
+    {
+      torch::NoGradGuard no_grad;
+      for (std::size_t i = 0; i < weights.size(); ++i) weights[i].detach().copy_(saved[i]);
+    }
+    if (std::isfinite(eps))  // a zero validation gradient leaves no second-order term
+      for (std::size_t i = 0; i < dalpha.size(); ++i)
+        dalpha[i] = dalpha[i] - eta * (plus[i] - minus[i]) / (2.0 * eps);
+    return dalpha;
+  }
+
+ private:
+  void begin_epoch(std::int64_t) {}
+  [[nodiscard]] double tau() const { return 0.0; }
+
+  static void fill(StepReport* report, const torch::Tensor& l, const torch::Tensor& logits,
+                   const Batch& valid) {
+    if (report == nullptr) return;
+    report->valid_loss = l.template item<double>();
+    report->valid_correct = detail::correct(logits, valid.target);
+    report->valid_count = valid.target.size(0);
+  }
+  // Gradients of `l` with respect to `ts`; an unused tensor gets zeros.
+  static std::vector<torch::Tensor> grads(const torch::Tensor& l,
+                                          const std::vector<torch::Tensor>& ts) {
+    auto g = torch::autograd::grad({l}, ts, {}, /*retain_graph=*/false, /*create_graph=*/false,
+                                   /*allow_unused=*/true);
+    for (std::size_t i = 0; i < g.size(); ++i)
+      if (!g[i].defined()) g[i] = torch::zeros_like(ts[i]);
+    return g;
+  }
+  torch::Tensor momentum_buffer(const torch::Tensor& p) {
+    auto& state = this->weights_.state();
+    const auto it = state.find(p.unsafeGetTensorImpl());
+    if (it == state.end()) return {};
+    return static_cast<torch::optim::SGDParamState&>(*it->second).momentum_buffer();
+  }
+};
+
+template <search_space S, relaxation R>
+Darts(Supernet<S, R>, const DartsOptions&) -> Darts<S, R>;
+template <search_space S, relaxation R>
+Darts(Supernet<S, R>) -> Darts<S, R>;
+
+}  // namespace nas
