@@ -31,7 +31,8 @@ namespace nas {
 /// One batch: `data` (inputs) and `target` (class indices), LibTorch's own example type.
 using Batch = torch::data::Example<>;
 
-/// A labelled data set held in two tensors: `inputs [N, ...]` and `targets [N]`.
+/// A labelled data set held in two tensors: `inputs [N, ...]` and `targets [N]` (class
+/// indices; or `[N, ...]` scores for a nas::LossFunction that takes them).
 struct Data {
   torch::Tensor inputs;
   torch::Tensor targets;
@@ -43,8 +44,8 @@ struct Data {
   /// Throws a c10::Error naming the problem when the two tensors do not match.
   void check(const char* what) const {
     TORCH_CHECK(inputs.defined() && targets.defined() && inputs.dim() >= 1 &&
-                    targets.dim() == 1 && inputs.size(0) == targets.size(0),
-                what, ": needs inputs [N, ...] and targets [N] with the same N; got ",
+                    targets.dim() >= 1 && inputs.size(0) == targets.size(0),
+                what, ": needs inputs [N, ...] and targets [N, ...] with the same N; got ",
                 inputs.defined() ? inputs.sizes() : torch::IntArrayRef{}, " and ",
                 targets.defined() ? targets.sizes() : torch::IntArrayRef{});
     TORCH_CHECK(inputs.size(0) > 0, what, ": the data set is empty");
@@ -100,8 +101,11 @@ namespace detail {
 inline torch::Tensor cross_entropy(const torch::Tensor& logits, const torch::Tensor& targets) {
   return torch::nn::functional::cross_entropy(logits, targets);
 }
+/// Samples whose argmax is the target class (or, for targets that are scores, the
+/// targets' argmax).
 inline std::int64_t correct(const torch::Tensor& logits, const torch::Tensor& targets) {
-  return logits.detach().argmax(1).eq(targets).sum().template item<std::int64_t>();
+  const auto labels = targets.dim() == 1 ? targets : targets.argmax(1);
+  return logits.detach().argmax(1).eq(labels).sum().template item<std::int64_t>();
 }
 /// The device of a module's first parameter (CPU if it has none).
 inline torch::Device device_of(const torch::nn::Module& m) {

@@ -74,7 +74,7 @@ template <cell_kind C>
 std::size_t identity_count(const CellGenotype<C>& g) {
   std::size_t n = 0;
   for (std::size_t e = 0; e < C::edge_count; ++e)
-    for (std::size_t op : g.ops(e)) n += C::ops::is_identity[op] ? 1 : 0;
+    for (std::size_t op : g.ops(e)) n += C::ops::is_identity[op] ? 1U : 0U;
   return n;
 }
 
@@ -140,7 +140,7 @@ template <search_space S, relaxation R>
           using C = typename S::template cell_at<I>;
           for (std::size_t e = 0; e < C::edge_count; ++e)
             for (std::size_t op : g.template cell_at<I>().ops(e))
-              n += net.parameter_free(I, op) ? 1 : 0;
+              n += net.parameter_free(I, op) ? 1U : 0U;
         }(),
         ...);
   }(std::make_index_sequence<S::cell_count>{});
