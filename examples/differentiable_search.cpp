@@ -6,8 +6,8 @@
 // ops are parameter-free (a DARTS search collapsing to skip-connections shows here first).
 //
 //   differentiable_search --strategy darts --order 2 --space nb201 --epochs 10
-#include <CLI/CLI.hpp>
 #include <torch/torch.h>
+#include <CLI/CLI.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -24,8 +24,8 @@ struct Settings {
   std::string strategy = "both";
   std::string space = "nb201";
   int order = 1;
-  std::int64_t epochs = 6;
-  std::int64_t train = 2000;
+  std::int64_t epochs = 10;
+  std::int64_t train = 6000;
   std::int64_t test = 1000;
   std::int64_t batch = 64;
   std::int64_t channels = 8;
@@ -57,11 +57,12 @@ template <class S, class Strategy, class Net>
 void run(const char* name, Strategy& strategy, Net& net, const nas::Data& train,
          const nas::Data& test) {
   std::printf("== %s: %lld weights, %lld architecture parameters\n", name,
-              static_cast<long long>(nas::parameter_count(*net) - [&] {
-                std::int64_t n = 0;
-                for (const auto& a : net->arch_parameters()) n += a.numel();
-                return n;
-              }()),
+              static_cast<long long>(nas::parameter_count(*net) -
+                                     [&] {
+                                       std::int64_t n = 0;
+                                       for (const auto& a : net->arch_parameters()) n += a.numel();
+                                       return n;
+                                     }()),
               static_cast<long long>([&] {
                 std::int64_t n = 0;
                 for (const auto& a : net->arch_parameters()) n += a.numel();
@@ -118,8 +119,9 @@ int main(int argc, char** argv) {
   app.add_option("--order", s.order, "DARTS: 1 (first order) or 2 (unrolled)")
       ->capture_default_str()
       ->check(CLI::IsMember({1, 2}));
-  app.add_option("--epochs", s.epochs, "search epochs")->capture_default_str()->check(
-      CLI::Range(1, 1000));
+  app.add_option("--epochs", s.epochs, "search epochs")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
   app.add_option("--train", s.train,
                  "training images searched on (half for weights, half for the architecture)")
       ->capture_default_str()
@@ -127,8 +129,9 @@ int main(int argc, char** argv) {
   app.add_option("--test", s.test, "test images for the supernet's final accuracy")
       ->capture_default_str()
       ->check(CLI::Range(1, 10000));
-  app.add_option("--batch", s.batch, "batch size")->capture_default_str()->check(
-      CLI::Range(2, 4096));
+  app.add_option("--batch", s.batch, "batch size")
+      ->capture_default_str()
+      ->check(CLI::Range(2, 4096));
   app.add_option("--channels", s.channels, "channels of the first cells")
       ->capture_default_str()
       ->check(CLI::Range(2, 512));
@@ -149,10 +152,11 @@ int main(int argc, char** argv) {
     const auto test_set = nas::data::fashion_mnist("test", s.data);
     const auto train = train_set.slice(0, s.train);
     const auto test = test_set.slice(0, s.test);
-    std::printf("Fashion-MNIST: searching on %lld training images (%lld for weights, the rest "
-                "for the architecture), %lld epochs, batch %lld\n",
-                static_cast<long long>(train.size()), static_cast<long long>(train.size() / 2),
-                static_cast<long long>(s.epochs), static_cast<long long>(s.batch));
+    std::printf(
+        "Fashion-MNIST: searching on %lld training images (%lld for weights, the rest "
+        "for the architecture), %lld epochs, batch %lld\n",
+        static_cast<long long>(train.size()), static_cast<long long>(train.size() / 2),
+        static_cast<long long>(s.epochs), static_cast<long long>(s.batch));
     if (s.space == "nb201")
       search<nas::spaces::nb201>(s, train, test);
     else

@@ -28,9 +28,9 @@ namespace {
 // ---- smooth ops (no ReLU, no max): finite differences see no kinks inside the cells
 struct TanhConvImpl : torch::nn::Module {
   explicit TanhConvImpl(const nas::OpArgs& a)
-      : conv(register_module("conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(a.in, a.out, 3)
-                                                           .padding(1)
-                                                           .stride(a.stride)))) {}
+      : conv(register_module(
+            "conv", torch::nn::Conv2d(
+                        torch::nn::Conv2dOptions(a.in, a.out, 3).padding(1).stride(a.stride)))) {}
   torch::Tensor forward(const torch::Tensor& x) { return torch::tanh(conv(x)); }
   torch::nn::Conv2d conv;
 };
@@ -50,8 +50,7 @@ using smooth_space = nas::Space<nas::Cell<"cell", nas::spaces::nb201_cell, smoot
 std::array<int, 3> calls{};
 template <int I>
 struct CountImpl : torch::nn::Module {
-  explicit CountImpl(const nas::OpArgs&)
-      : w(register_parameter("w", torch::full({1}, 1.0 + I))) {}
+  explicit CountImpl(const nas::OpArgs&) : w(register_parameter("w", torch::full({1}, 1.0 + I))) {}
   torch::Tensor forward(const torch::Tensor& x) {
     ++calls[I];
     return x * w;
@@ -62,12 +61,15 @@ template <int I>
 struct Count : torch::nn::ModuleHolder<CountImpl<I>> {
   using torch::nn::ModuleHolder<CountImpl<I>>::ModuleHolder;
 };
-using counting_ops = nas::OpSet<nas::Op<"a", Count<0>>, nas::Op<"b", Count<1>>,
-                                nas::Op<"c", Count<2>>>;
+using counting_ops =
+    nas::OpSet<nas::Op<"a", Count<0>>, nas::Op<"b", Count<1>>, nas::Op<"c", Count<2>>>;
 using counting_space = nas::Space<nas::Cell<"cell", nas::spaces::nb201_cell, counting_ops>>;
 
 nas::Stack tiny_nb201(std::int64_t classes = 3) {
-  return nas::Stack{.layers = 1, .channels = 4, .classes = classes, .input_channels = 1,
+  return nas::Stack{.layers = 1,
+                    .channels = 4,
+                    .classes = classes,
+                    .input_channels = 1,
                     .skeleton = nas::Skeleton::nb201};
 }
 
@@ -143,8 +145,8 @@ TEST_CASE("DARTS second order: the unrolled gradient matches double backward") {
       torch::NoGradGuard no_grad;
       auto& state = darts.weight_optimizer().state();
       for (std::size_t i = 0; i < weights.size(); ++i) {
-        auto step = (gw[i].defined() ? gw[i] : torch::zeros_like(weights[i])) +
-                    3e-4 * weights[i].detach();
+        auto step =
+            (gw[i].defined() ? gw[i] : torch::zeros_like(weights[i])) + 3e-4 * weights[i].detach();
         const auto it = state.find(weights[i].unsafeGetTensorImpl());
         if (it != state.end())
           step += 0.9 * static_cast<torch::optim::SGDParamState&>(*it->second).momentum_buffer();
@@ -202,7 +204,8 @@ TEST_CASE("GDAS: each forward runs exactly the sampled op of every edge") {
   net->forward(torch::randn({2, 1, 8, 8}));
   const auto argmax = net->alpha_at(0).argmax(-1);
   std::array<int, 3> expected{};
-  for (std::int64_t e = 0; e < 6; ++e) expected[static_cast<std::size_t>(argmax[e].item<std::int64_t>())] += 3;
+  for (std::int64_t e = 0; e < 6; ++e)
+    expected[static_cast<std::size_t>(argmax[e].item<std::int64_t>())] += 3;
   CHECK(calls == expected);
 }
 
@@ -302,7 +305,10 @@ using planted_ops =
 inline constexpr nas::Dag one_edge =
     nas::make_dag({.inputs = 1, .output = nas::last_node}, {{0, 1}});
 using planted_space = nas::Space<nas::Cell<"cell", one_edge, planted_ops>>;
-const nas::Stack planted_stack{.layers = 1, .channels = 8, .classes = 16, .input_channels = 1,
+const nas::Stack planted_stack{.layers = 1,
+                               .channels = 8,
+                               .classes = 16,
+                               .input_channels = 1,
                                .skeleton = nas::Skeleton::nb201};
 
 template <class R>
@@ -336,8 +342,11 @@ TEST_CASE("DARTS finds a planted op") {
     const auto planted = nas::parse_nb201<planted_space>(text);
     for (const std::uint64_t seed : {0U, 1U}) {
       auto [net, data] = planted_task<nas::relax::Softmax>(planted, seed);
-      nas::Darts darts(net, {.epochs = 20, .learning_rate = 0.0, .learning_rate_min = 0.0,
-                             .arch_learning_rate = 0.05, .loss = distill});
+      nas::Darts darts(net, {.epochs = 20,
+                             .learning_rate = 0.0,
+                             .learning_rate_min = 0.0,
+                             .arch_learning_rate = 0.05,
+                             .loss = distill});
       const auto result = darts.search(data);
       CHECK_MESSAGE(result.genotype == planted,
                     "DARTS, seed " << seed << ": " << nas::to_string(result.genotype));
@@ -437,8 +446,7 @@ TEST_CASE("bad input: clear errors") {
   nas::Supernet<nas::spaces::nb201, nas::relax::Softmax> net(planted_stack);
   CHECK_THROWS_WITH(net->forward(torch::randn({2, 3, 8, 8})),
                     doctest::Contains("expects images [N, 1, H, W]"));
-  CHECK_THROWS_WITH(net->forward(torch::randn({2, 1, 6, 6})),
-                    doctest::Contains("divisible by 4"));
+  CHECK_THROWS_WITH(net->forward(torch::randn({2, 1, 6, 6})), doctest::Contains("divisible by 4"));
   CHECK_THROWS_WITH((nas::Darts(net, {.order = 3})), doctest::Contains("order is 1"));
   CHECK_THROWS_WITH((nas::Darts(net, {.epochs = 0})), doctest::Contains("epochs must be positive"));
   CHECK_THROWS_WITH(net->alpha("normal"), doctest::Contains("no cell kind named 'normal'"));

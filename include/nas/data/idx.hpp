@@ -56,10 +56,10 @@ inline std::vector<std::uint8_t> read_bytes(const std::filesystem::path& path) {
 /// c10::Error for a wrong magic number, an unsupported type or rank, or a size that does
 /// not match the header (a truncated file).
 inline torch::Tensor parse_idx(std::span<const std::uint8_t> bytes, const std::string& name) {
-  TORCH_CHECK(bytes.size() >= 4 && bytes[0] == 0 && bytes[1] == 0,
-              name, ": not an IDX file (wrong magic number)");
-  TORCH_CHECK(bytes[2] == 0x08, name, ": IDX data type 0x", std::hex,
-              static_cast<int>(bytes[2]), std::dec, " is not unsigned bytes (0x08)");
+  TORCH_CHECK(bytes.size() >= 4 && bytes[0] == 0 && bytes[1] == 0, name,
+              ": not an IDX file (wrong magic number)");
+  TORCH_CHECK(bytes[2] == 0x08, name, ": IDX data type 0x", std::hex, static_cast<int>(bytes[2]),
+              std::dec, " is not unsigned bytes (0x08)");
   const std::size_t dims = bytes[3];
   TORCH_CHECK(dims >= 1 && dims <= 4, name, ": IDX rank ", dims, " is not supported (1 to 4)");
   TORCH_CHECK(bytes.size() >= 4 + 4 * dims, name, ": truncated IDX header");
@@ -98,20 +98,18 @@ inline Data read_idx_pair(const std::filesystem::path& images, const std::filesy
                           double mean, double std) {
   const auto x = read_idx(images);
   const auto y = read_idx(labels);
-  TORCH_CHECK(x.dim() == 3, images.string(), ": expected images [N, rows, cols]; got ",
-              x.sizes());
+  TORCH_CHECK(x.dim() == 3, images.string(), ": expected images [N, rows, cols]; got ", x.sizes());
   TORCH_CHECK(y.dim() == 1, labels.string(), ": expected labels [N]; got ", y.sizes());
   TORCH_CHECK(x.size(0) == y.size(0), images.string(), " holds ", x.size(0), " images but ",
               labels.string(), " holds ", y.size(0), " labels");
-  return {x.unsqueeze(1).to(torch::kFloat32).div_(255.0).sub_(mean).div_(std),
-          y.to(torch::kInt64)};
+  return {x.unsqueeze(1).to(torch::kFloat32).div_(255.0).sub_(mean).div_(std), y.to(torch::kInt64)};
 }
 
 /// Fashion-MNIST's `train` (60,000) or `test` (10,000) split, standardized, from `dir`
 /// (default: the Debian package's folder). A missing file gets an error that names the
 /// package to install.
-inline Data fashion_mnist(const std::string& split, const std::filesystem::path& dir =
-                                                        fashion_mnist_dir) {
+inline Data fashion_mnist(const std::string& split,
+                          const std::filesystem::path& dir = fashion_mnist_dir) {
   TORCH_CHECK(split == "train" || split == "test",
               "Fashion-MNIST splits are \"train\" and \"test\"; got \"", split, "\"");
   const std::string prefix = split == "train" ? "train" : "t10k";

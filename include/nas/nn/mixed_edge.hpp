@@ -77,10 +77,10 @@ struct MixContext {
 /// nas::relax::SinglePath (ENAS, SPOS).
 template <class R>
 concept relaxation = std::copy_constructible<R> &&
-                     requires(R& r, const torch::Tensor& alpha, const MixContext& context) {
-                       { R::learns_architecture } -> std::convertible_to<bool>;
-                       { r.mix(alpha, context) } -> std::same_as<EdgeMix>;
-                     };
+    requires(R& r, const torch::Tensor& alpha, const MixContext& context) {
+  { R::learns_architecture } -> std::convertible_to<bool>;
+  { r.mix(alpha, context) } -> std::same_as<EdgeMix>;
+};
 
 namespace detail {
 /// A LibTorch module name for an op name ('.' is not allowed in module names).
@@ -115,9 +115,8 @@ class MixedEdgeImpl : public torch::nn::Module {
 
   explicit MixedEdgeImpl(const OpArgs& args)
       : args_(args), ops_(make(args, std::make_index_sequence<size>{})) {
-    [&]<std::size_t... I>(std::index_sequence<I...>) {
-      (register_op<I>(), ...);
-    }(std::make_index_sequence<size>{});
+    [&]<std::size_t... I>(std::index_sequence<I...>) { (register_op<I>(), ...); }
+    (std::make_index_sequence<size>{});
   }
 
   /// Runs op `I` (and its batch norm, if any).
@@ -131,20 +130,20 @@ class MixedEdgeImpl : public torch::nn::Module {
 
   /// Runs op `index` (a run-time index; one typed call, no virtual dispatch).
   torch::Tensor run(std::size_t index, const torch::Tensor& x) {
-    TORCH_CHECK(index < size, "op index ", index, " out of range; the op set has ", size,
-                " ops");
+    TORCH_CHECK(index < size, "op index ", index, " out of range; the op set has ", size, " ops");
     torch::Tensor y;
     [&]<std::size_t... I>(std::index_sequence<I...>) {
       (void)((index == I ? (y = run<I>(x), true) : false) || ...);
-    }(std::make_index_sequence<size>{});
+    }
+    (std::make_index_sequence<size>{});
     return y;
   }
 
   /// The edge's output under `mix` (edge `edge` of its cell kind).
   torch::Tensor forward(const torch::Tensor& x, const EdgeMix& mix, std::size_t edge) {
     const bool weighted = mix.weights.defined();
-    const torch::Tensor w = weighted ? mix.weights.select(0, static_cast<std::int64_t>(edge))
-                                     : torch::Tensor();
+    const torch::Tensor w =
+        weighted ? mix.weights.select(0, static_cast<std::int64_t>(edge)) : torch::Tensor();
     torch::Tensor out;
     const auto add = [&](std::size_t k) {
       torch::Tensor y = run(k, x);
@@ -186,9 +185,10 @@ class MixedEdgeImpl : public torch::nn::Module {
     register_module(name, operation_traits<M>::module(std::get<I>(ops_)));
     if constexpr (search_batch_norm<M>) {
       bn_[I] = register_module(
-          name + "_bn", torch::nn::BatchNorm2d(torch::nn::BatchNorm2dOptions(args_.out)
-                                                   .affine(false)
-                                                   .track_running_stats(args_.track_running_stats)));
+          name + "_bn",
+          torch::nn::BatchNorm2d(
+              torch::nn::BatchNorm2dOptions(args_.out).affine(false).track_running_stats(
+                  args_.track_running_stats)));
     }
   }
 

@@ -112,13 +112,13 @@ class DartsSearchCellImpl : public torch::nn::Module {
           "preprocess0", ops::FactorizedReduce(OpArgs{sizes.prev_prev, c, 2, affine, track})));
     else
       preprocess0 = torch::nn::AnyModule(register_module(
-          "preprocess0", ops::ReLUConvBN(ops::ReLUConvBNOptions{
-                             .in = sizes.prev_prev, .out = c, .affine = affine,
-                             .track_running_stats = track})));
+          "preprocess0",
+          ops::ReLUConvBN(ops::ReLUConvBNOptions{
+              .in = sizes.prev_prev, .out = c, .affine = affine, .track_running_stats = track})));
     preprocess1 = register_module(
-        "preprocess1", ops::ReLUConvBN(ops::ReLUConvBNOptions{
-                           .in = sizes.prev, .out = c, .affine = affine,
-                           .track_running_stats = track}));
+        "preprocess1",
+        ops::ReLUConvBN(ops::ReLUConvBNOptions{
+            .in = sizes.prev, .out = c, .affine = affine, .track_running_stats = track}));
     edges_.build(*this, [&](const Edge& edge) {
       return OpArgs{c, c, sizes.reduction && edge.from < C::input_count ? 2 : 1, affine, track};
     });
@@ -158,8 +158,7 @@ template <cell_kind C>
 class Nb201SearchCellImpl : public torch::nn::Module {
  public:
   Nb201SearchCellImpl(std::int64_t channels, bool affine, bool track) {
-    edges_.build(*this,
-                 [&](const Edge&) { return OpArgs{channels, channels, 1, affine, track}; });
+    edges_.build(*this, [&](const Edge&) { return OpArgs{channels, channels, 1, affine, track}; });
   }
   torch::Tensor forward(const torch::Tensor& x, const EdgeMix& mix) {
     std::vector<torch::Tensor> states(C::dag.node_count());
@@ -219,14 +218,17 @@ class SupernetImpl : public torch::nn::Module {
       : stack_(stack), relaxation_(std::move(relaxation)), options_(options) {
     TORCH_CHECK(stack.classes > 0 && stack.input_channels > 0 && stack.channels > 0,
                 "nas::Supernet needs positive channels, classes and input channels");
-    TORCH_CHECK(!stack.auxiliary, "nas::Supernet has no auxiliary head; set Stack::auxiliary = "
-                                  "false (the final network has one: nas::Network)");
+    TORCH_CHECK(!stack.auxiliary,
+                "nas::Supernet has no auxiliary head; set Stack::auxiliary = "
+                "false (the final network has one: nas::Network)");
     const bool track = options.track_running_stats.value_or(darts_layout);
     if constexpr (darts_layout) {
       TORCH_CHECK(stack.skeleton == Skeleton::darts_cifar,
                   "a DARTS-style supernet stacks on Skeleton::darts_cifar; got another skeleton");
-      TORCH_CHECK(stack.layers >= 3, "nas::Supernet needs at least 3 layers (two are reduction "
-                                     "cells); got ", stack.layers);
+      TORCH_CHECK(stack.layers >= 3,
+                  "nas::Supernet needs at least 3 layers (two are reduction "
+                  "cells); got ",
+                  stack.layers);
       TORCH_CHECK(stack.channels % 2 == 0, "nas::Supernet needs an even channel count; got ",
                   stack.channels);
       build_darts(options.affine, track);
@@ -241,11 +243,10 @@ class SupernetImpl : public torch::nn::Module {
     if constexpr (R::learns_architecture) {
       for_each_kind([&]<std::size_t I>() {
         using C = typename S::template cell_at<I>;
-        alphas_[I] = register_parameter(
-            alpha_name(C::name),
-            torch::randn({static_cast<std::int64_t>(C::edge_count),
-                          static_cast<std::int64_t>(C::op_count)}) *
-                options.init_scale);
+        alphas_[I] = register_parameter(alpha_name(C::name),
+                                        torch::randn({static_cast<std::int64_t>(C::edge_count),
+                                                      static_cast<std::int64_t>(C::op_count)}) *
+                                            options.init_scale);
       });
     }
     find_parameter_free_ops();
@@ -264,8 +265,8 @@ class SupernetImpl : public torch::nn::Module {
     std::array<EdgeMix, cell_kinds> mixes;
     for_each_kind([&]<std::size_t I>() {
       using C = typename S::template cell_at<I>;
-      mixes[I] = relaxation_.mix(alphas_[I], MixContext{I, C::edge_count, C::op_count,
-                                                        this->is_training()});
+      mixes[I] = relaxation_.mix(alphas_[I],
+                                 MixContext{I, C::edge_count, C::op_count, this->is_training()});
     });
     if constexpr (darts_layout) {
       torch::Tensor s0 = stem->forward(x);
@@ -333,17 +334,15 @@ class SupernetImpl : public torch::nn::Module {
   }
   /// The architecture parameters of the cell kind named `Name` (`alpha<"normal">()`).
   template <FixedString Name>
-  [[nodiscard]] torch::Tensor alpha() const
-    requires(R::learns_architecture)
-  {
+  [[nodiscard]] torch::Tensor alpha() const requires(R::learns_architecture) {
     return alphas_[S::template cell_index<Name>];
   }
   /// The architecture parameters of cell kind `kind`.
   [[nodiscard]] torch::Tensor alpha_at(std::size_t kind) const {
-    TORCH_CHECK(kind < cell_kinds, "cell kind ", kind, " out of range; the space has ",
-                cell_kinds);
-    TORCH_CHECK(R::learns_architecture, "this supernet's relaxation learns no architecture "
-                                        "parameters");
+    TORCH_CHECK(kind < cell_kinds, "cell kind ", kind, " out of range; the space has ", cell_kinds);
+    TORCH_CHECK(R::learns_architecture,
+                "this supernet's relaxation learns no architecture "
+                "parameters");
     return alphas_[kind];
   }
   /// The architecture parameters of the cell kind named `name`.
@@ -354,9 +353,7 @@ class SupernetImpl : public torch::nn::Module {
   }
 
   /// Runs only the ops of `genotype` from now on (nas::relax::SinglePath).
-  void set_path(const Genotype<S>& genotype)
-    requires detail::follows_path<R>
-  {
+  void set_path(const Genotype<S>& genotype) requires detail::follows_path<R> {
     genotype.validate();
     for_each_kind([&]<std::size_t I>() {
       using C = typename S::template cell_at<I>;
@@ -369,9 +366,7 @@ class SupernetImpl : public torch::nn::Module {
   }
   /// Draws a uniformly random architecture, runs it from now on, and returns it.
   template <std::uniform_random_bit_generator G>
-  Genotype<S> sample_path(G& rng)
-    requires detail::follows_path<R>
-  {
+  Genotype<S> sample_path(G& rng) requires detail::follows_path<R> {
     auto g = nas::sample<S>(rng);
     set_path(g);
     return g;
@@ -400,9 +395,8 @@ class SupernetImpl : public torch::nn::Module {
  private:
   template <class F>
   static void for_each_kind(F&& f) {
-    [&]<std::size_t... I>(std::index_sequence<I...>) {
-      (f.template operator()<I>(), ...);
-    }(std::make_index_sequence<cell_kinds>{});
+    [&]<std::size_t... I>(std::index_sequence<I...>) { (f.template operator()<I>(), ...); }
+    (std::make_index_sequence<cell_kinds>{});
   }
   static std::string alpha_name(std::string_view kind) {
     std::string name = "alpha_";
@@ -430,11 +424,11 @@ class SupernetImpl : public torch::nn::Module {
     const auto& s = stack_;
     const std::int64_t c_stem = s.stem_multiplier * s.channels;
     stem = register_module(
-        "stem", torch::nn::Sequential(
-                    torch::nn::Conv2d(torch::nn::Conv2dOptions(s.input_channels, c_stem, 3)
-                                          .padding(1)
-                                          .bias(false)),
-                    torch::nn::BatchNorm2d(c_stem)));
+        "stem",
+        torch::nn::Sequential(
+            torch::nn::Conv2d(
+                torch::nn::Conv2dOptions(s.input_channels, c_stem, 3).padding(1).bias(false)),
+            torch::nn::BatchNorm2d(c_stem)));
     cells = register_module("cells", torch::nn::ModuleList());
     std::int64_t c_prev_prev = c_stem, c_prev = c_stem, c_curr = s.channels;
     bool reduction_prev = false;

@@ -17,8 +17,8 @@ namespace nas::relax {
 
 /// Options of nas::relax::Gumbel (GDAS's published schedule: 10 to 0.1).
 struct GumbelOptions {
-  double tau_max = 10.0;  ///< temperature at the first epoch
-  double tau_min = 0.1;   ///< temperature at the last epoch
+  double tau_max = 10.0;    ///< temperature at the first epoch
+  double tau_min = 0.1;     ///< temperature at the last epoch
   int max_resamples = 100;  ///< non-finite samples redrawn before giving up
 };
 
@@ -55,8 +55,8 @@ class Gumbel {
     }
     const auto log_p = torch::log_softmax(alpha, -1);
     for (int attempt = 0;; ++attempt) {
-      TORCH_CHECK(attempt <= options_.max_resamples,
-                  "nas::relax::Gumbel: no finite sample in ", options_.max_resamples,
+      TORCH_CHECK(attempt <= options_.max_resamples, "nas::relax::Gumbel: no finite sample in ",
+                  options_.max_resamples,
                   " draws; are the architecture parameters finite? (a NaN loss corrupts them: "
                   "lower the learning rate or clip the gradients)");
       const auto gumbels = -torch::empty_like(alpha).exponential_().log();
@@ -67,24 +67,23 @@ class Gumbel {
       const auto index = probs.detach().argmax(-1, /*keepdim=*/true);
       const auto one_hot = torch::zeros_like(probs).scatter_(-1, index, 1.0);
       chosen = to_lists(index.squeeze(-1));
-      return EdgeMix{.weights = probs - probs.detach() + one_hot,
-                     .active = chosen,
-                     .straight_through = true};
+      return EdgeMix{
+          .weights = probs - probs.detach() + one_hot, .active = chosen, .straight_through = true};
     }
   }
 
   /// The temperature in force.
   [[nodiscard]] double tau() const noexcept { return tau_; }
   void set_tau(double tau) {
-    TORCH_CHECK(tau > 0.0 && std::isfinite(tau), "Gumbel temperature must be positive; got ",
-                tau);
+    TORCH_CHECK(tau > 0.0 && std::isfinite(tau), "Gumbel temperature must be positive; got ", tau);
     tau_ = tau;
   }
   /// GDAS's schedule: `tau_max - (tau_max - tau_min) * epoch / (epochs - 1)`.
   void anneal(std::int64_t epoch, std::int64_t epochs) {
     TORCH_CHECK(epochs > 0 && epoch >= 0 && epoch < epochs,
                 "Gumbel::anneal needs 0 <= epoch < epochs; got epoch ", epoch, " of ", epochs);
-    const double t = epochs == 1 ? 0.0 : static_cast<double>(epoch) / static_cast<double>(epochs - 1);
+    const double t =
+        epochs == 1 ? 0.0 : static_cast<double>(epoch) / static_cast<double>(epochs - 1);
     set_tau(options_.tau_max - (options_.tau_max - options_.tau_min) * t);
   }
   /// The ops chosen on each edge of cell kind `kind` by the last forward.

@@ -110,8 +110,8 @@ class Bilevel {
       result.history.push_back(report);
       if (callbacks.on_epoch) callbacks.on_epoch(report);
       result.genotype = report.genotype;
-      if (options_.stop_at_identity_ops > 0 && max_identity_per_cell(report.genotype) >=
-                                                   options_.stop_at_identity_ops) {
+      if (options_.stop_at_identity_ops > 0 &&
+          max_identity_per_cell(report.genotype) >= options_.stop_at_identity_ops) {
         result.stop = StopReason::identity_ops;
         break;
       }
@@ -131,14 +131,12 @@ class Bilevel {
   Bilevel(Supernet<S, R> net, const Options& options)
       : net_(std::move(net)),
         options_(checked(options)),
-        weights_(net_->weight_parameters(),
-                 torch::optim::SGDOptions(options.learning_rate)
-                     .momentum(options.momentum)
-                     .weight_decay(options.weight_decay)),
-        arch_(net_->arch_parameters(),
-              torch::optim::AdamOptions(options.arch_learning_rate)
-                  .betas({options.arch_beta1, options.arch_beta2})
-                  .weight_decay(options.arch_weight_decay)) {}
+        weights_(net_->weight_parameters(), torch::optim::SGDOptions(options.learning_rate)
+                                                .momentum(options.momentum)
+                                                .weight_decay(options.weight_decay)),
+        arch_(net_->arch_parameters(), torch::optim::AdamOptions(options.arch_learning_rate)
+                                           .betas({options.arch_beta1, options.arch_beta2})
+                                           .weight_decay(options.arch_weight_decay)) {}
 
   [[nodiscard]] torch::Tensor loss(const torch::Tensor& logits, const torch::Tensor& target) const {
     return options_.loss ? options_.loss(logits, target) : cross_entropy(logits, target);
@@ -168,8 +166,8 @@ class Bilevel {
   }
 
   static void check_finite(const torch::Tensor& l, const char* step) {
-    TORCH_CHECK(std::isfinite(l.template item<double>()), "the ", step,
-                " loss is not finite (", l.template item<double>(),
+    TORCH_CHECK(std::isfinite(l.template item<double>()), "the ", step, " loss is not finite (",
+                l.template item<double>(),
                 "); lower the learning rate, or check the data for NaN or infinite values");
   }
 

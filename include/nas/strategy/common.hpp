@@ -13,10 +13,10 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <functional>
 #include <numbers>
 #include <string>
@@ -43,8 +43,8 @@ struct Data {
   }
   /// Throws a c10::Error naming the problem when the two tensors do not match.
   void check(const char* what) const {
-    TORCH_CHECK(inputs.defined() && targets.defined() && inputs.dim() >= 1 &&
-                    targets.dim() >= 1 && inputs.size(0) == targets.size(0),
+    TORCH_CHECK(inputs.defined() && targets.defined() && inputs.dim() >= 1 && targets.dim() >= 1 &&
+                    inputs.size(0) == targets.size(0),
                 what, ": needs inputs [N, ...] and targets [N, ...] with the same N; got ",
                 inputs.defined() ? inputs.sizes() : torch::IntArrayRef{}, " and ",
                 targets.defined() ? targets.sizes() : torch::IntArrayRef{});
@@ -131,8 +131,8 @@ class FreezeGuard {
 
 /// Cosine annealing (SGDR without restarts) from `base` at epoch 0 to `minimum` at epoch
 /// `epochs`, as DARTS's CosineAnnealingLR schedule.
-[[nodiscard]] inline double cosine_learning_rate(double base, double minimum,
-                                                 std::int64_t epoch, std::int64_t epochs) {
+[[nodiscard]] inline double cosine_learning_rate(double base, double minimum, std::int64_t epoch,
+                                                 std::int64_t epochs) {
   return minimum + (base - minimum) *
                        (1.0 + std::cos(std::numbers::pi * static_cast<double>(epoch) /
                                        static_cast<double>(epochs))) /
@@ -159,8 +159,8 @@ struct EpochReport {
   double valid_loss = 0.0;  ///< mean over the epoch's architecture steps
   double valid_accuracy = 0.0;
   double learning_rate = 0.0;
-  double tau = 0.0;  ///< Gumbel temperature (GDAS), 0 otherwise
-  Genotype<S> genotype;  ///< derived after the epoch
+  double tau = 0.0;                    ///< Gumbel temperature (GDAS), 0 otherwise
+  Genotype<S> genotype;                ///< derived after the epoch
   std::size_t parameter_free_ops = 0;  ///< kept parameter-free ops in `genotype`
   std::size_t identity_ops = 0;        ///< kept identity ops (`skip_connect`) in `genotype`
   double seconds = 0.0;                ///< wall time of the epoch
@@ -199,13 +199,13 @@ struct EpochReport {
 template <search_space S>
 struct Callbacks {
   std::function<void(std::int64_t step, const StepReport&)> on_step;  ///< after every step
-  std::function<void(const EpochReport<S>&)> on_epoch;                 ///< after every epoch
+  std::function<void(const EpochReport<S>&)> on_epoch;                ///< after every epoch
 };
 
 /// Why a search ended.
 enum class StopReason : std::uint8_t {
-  completed,        ///< every planned epoch ran
-  identity_ops,     ///< DARTS+ early stop: a derived cell reached the identity-op limit
+  completed,     ///< every planned epoch ran
+  identity_ops,  ///< DARTS+ early stop: a derived cell reached the identity-op limit
 };
 
 /// The outcome of a search: the derived architecture and every epoch's report.

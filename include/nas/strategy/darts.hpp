@@ -33,7 +33,7 @@ struct DartsOptions {
   double learning_rate_min = 0.001;  ///< ... down to this
   double momentum = 0.9;
   double weight_decay = 3e-4;
-  double grad_clip = 5.0;  ///< gradient-norm clip of the weights (0: none)
+  double grad_clip = 5.0;            ///< gradient-norm clip of the weights (0: none)
   double arch_learning_rate = 3e-4;  ///< architecture: Adam
   double arch_weight_decay = 1e-3;
   double arch_beta1 = 0.5;

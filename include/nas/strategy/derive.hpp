@@ -115,11 +115,11 @@ template <search_space S, relaxation R>
   torch::NoGradGuard no_grad;
   Genotype<S> g;
   [&]<std::size_t... I>(std::index_sequence<I...>) {
-    ((g.template cell_at<I>() =
-          detail::derive_cell_capped<typename S::template cell_at<I>>(
-              detail::to_vector(torch::softmax(net.alpha_at(I), -1)), options)),
+    ((g.template cell_at<I>() = detail::derive_cell_capped<typename S::template cell_at<I>>(
+          detail::to_vector(torch::softmax(net.alpha_at(I), -1)), options)),
      ...);
-  }(std::make_index_sequence<S::cell_count>{});
+  }
+  (std::make_index_sequence<S::cell_count>{});
   return g;
 }
 template <search_space S, relaxation R>
@@ -143,7 +143,8 @@ template <search_space S, relaxation R>
               n += net.parameter_free(I, op) ? 1U : 0U;
         }(),
         ...);
-  }(std::make_index_sequence<S::cell_count>{});
+  }
+  (std::make_index_sequence<S::cell_count>{});
   return n;
 }
 
