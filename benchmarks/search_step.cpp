@@ -4,7 +4,7 @@
 // size (1x28x28, 8 channels, 5 cells), batch 64 and 16. Reports the time per step and the
 // process's peak resident memory (`peak_rss_MiB`, getrusage): run one benchmark per process
 // for a per-configuration peak, as scripts/bench_search.sh does:
-//   bench_search_step --benchmark_filter='darts1/published/64$'
+//   bench_search_step --benchmark_filter='^darts1/published/64/'
 #include <benchmark/benchmark.h>
 #include <sys/resource.h>
 #include <torch/torch.h>

@@ -14,7 +14,7 @@ for name in darts1 darts2 gdas; do
     for batch in 64 16; do
       config="$name/$size/$batch"
       [[ "$config" =~ $filter ]] || continue
-      build-bench/bin/bench_search_step --benchmark_filter="^$config\$" \
+      build-bench/bin/bench_search_step --benchmark_filter="^$config/" \
         --benchmark_format=console 2>/dev/null | grep -E "^$name/"
     done
   done
