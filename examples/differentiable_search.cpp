@@ -56,18 +56,11 @@ double accuracy(Net& net, const nas::Data& data) {
 template <class S, class Strategy, class Net>
 void run(const char* name, Strategy& strategy, Net& net, const nas::Data& train,
          const nas::Data& test) {
+  std::int64_t arch = 0;
+  for (const auto& a : net->arch_parameters()) arch += a.numel();
   std::printf("== %s: %lld weights, %lld architecture parameters\n", name,
-              static_cast<long long>(nas::parameter_count(*net) -
-                                     [&] {
-                                       std::int64_t n = 0;
-                                       for (const auto& a : net->arch_parameters()) n += a.numel();
-                                       return n;
-                                     }()),
-              static_cast<long long>([&] {
-                std::int64_t n = 0;
-                for (const auto& a : net->arch_parameters()) n += a.numel();
-                return n;
-              }()));
+              static_cast<long long>(nas::parameter_count(*net) - arch),
+              static_cast<long long>(arch));
   nas::Callbacks<S> callbacks;
   callbacks.on_epoch = [](const nas::EpochReport<S>& r) {
     std::printf("%s\n", r.line().c_str());

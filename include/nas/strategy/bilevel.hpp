@@ -144,14 +144,14 @@ class Bilevel {
 
   /// One weight step on `train` with the architecture frozen; fills the train fields.
   void weight_step(const Batch& train, StepReport& report) {
-    FreezeGuard frozen(net_->arch_parameters());
+    FreezeGuard frozen(arch_list());
     weights_.zero_grad();
     const auto logits = net_->forward(train.data);
     const auto l = loss(logits, train.target);
     check_finite(l, "weight");
     l.backward();
     if (options_.grad_clip > 0.0)
-      torch::nn::utils::clip_grad_norm_(net_->weight_parameters(), options_.grad_clip);
+      torch::nn::utils::clip_grad_norm_(weight_list(), options_.grad_clip);
     weights_.step();
     report.train_loss = l.template item<double>();
     report.train_correct = correct(logits, train.target);
@@ -160,9 +160,17 @@ class Bilevel {
 
   /// Applies an architecture gradient with the architecture optimizer.
   void apply_arch_gradient(const std::vector<torch::Tensor>& grads) {
-    auto alphas = net_->arch_parameters();
+    auto& alphas = arch_list();
     for (std::size_t i = 0; i < alphas.size(); ++i) alphas[i].mutable_grad() = grads[i].detach();
     arch_.step();
+  }
+
+  // The two parameter groups, as the optimizers hold them (not filtered again per step).
+  [[nodiscard]] std::vector<torch::Tensor>& weight_list() {
+    return weights_.param_groups().front().params();
+  }
+  [[nodiscard]] std::vector<torch::Tensor>& arch_list() {
+    return arch_.param_groups().front().params();
   }
 
   static void check_finite(const torch::Tensor& l, const char* step) {

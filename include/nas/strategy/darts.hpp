@@ -91,7 +91,7 @@ class Darts : public detail::Bilevel<Darts<S, R>, S, R, DartsOptions> {
   std::vector<torch::Tensor> architecture_gradient(const Batch& train, const Batch& valid,
                                                    StepReport* report = nullptr) {
     auto& net = this->net_;
-    const auto alphas = net->arch_parameters();
+    const auto& alphas = this->arch_list();
     if (this->options_.order == 1) {
       const auto logits = net->forward(valid.data);
       const auto l = this->loss(logits, valid.target);
@@ -99,7 +99,7 @@ class Darts : public detail::Bilevel<Darts<S, R>, S, R, DartsOptions> {
       fill(report, l, logits, valid);
       return torch::autograd::grad({l}, alphas);
     }
-    const auto weights = net->weight_parameters();
+    const auto& weights = this->weight_list();
     const double eta = this->learning_rate();
     // the virtual step w' = w - eta * (momentum * buffer + dL_train/dw + weight_decay * w)
     std::vector<torch::Tensor> saved;

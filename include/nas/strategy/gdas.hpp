@@ -62,7 +62,7 @@ class Gdas : public detail::Bilevel<Gdas<S>, S, relax::Gumbel, GdasOptions> {
     const auto logits = net->forward(valid.data);
     const auto l = this->loss(logits, valid.target);
     this->check_finite(l, "architecture");
-    this->apply_arch_gradient(torch::autograd::grad({l}, net->arch_parameters()));
+    this->apply_arch_gradient(torch::autograd::grad({l}, this->arch_list()));
     report.valid_loss = l.template item<double>();
     report.valid_correct = detail::correct(logits, valid.target);
     report.valid_count = valid.target.size(0);
