@@ -4,7 +4,14 @@
 /// `nas/core.hpp` alone is the torch-free part (link nas::core). The data readers,
 /// `nas/data/idx.hpp`, are apart: they need zlib (link ZLIB::ZLIB).
 
+#include "nas/controller/controller.hpp"
 #include "nas/core.hpp"
+#include "nas/eval/cost_options.hpp"
+#include "nas/eval/expected_cost.hpp"
+#include "nas/eval/from_scratch.hpp"
+#include "nas/eval/latency.hpp"
+#include "nas/eval/metrics.hpp"
+#include "nas/eval/shared_weights.hpp"
 #include "nas/nn/cell_edges.hpp"
 #include "nas/nn/darts_network.hpp"
 #include "nas/nn/make_op.hpp"
@@ -27,5 +34,13 @@
 #include "nas/strategy/common.hpp"
 #include "nas/strategy/darts.hpp"
 #include "nas/strategy/derive.hpp"
+#include "nas/strategy/driver.hpp"
+#include "nas/strategy/enas.hpp"
+#include "nas/strategy/evolution.hpp"
 #include "nas/strategy/gdas.hpp"
+#include "nas/strategy/history.hpp"
+#include "nas/strategy/one_shot.hpp"
+#include "nas/strategy/random_search.hpp"
+#include "nas/strategy/reinforce.hpp"
+#include "nas/strategy/spos.hpp"
 #include "nas/testing/operation_laws.hpp"

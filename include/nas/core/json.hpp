@@ -3,11 +3,13 @@
 /// nas::json: a small JSON value, reader and writer for nas's own files
 /// (genotypes, histories, summaries). Not a general-purpose JSON library.
 
+#include <charconv>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -137,40 +139,27 @@ class Reader {
       while (pos_ < text_.size() && text_[pos_] >= '0' && text_[pos_] <= '9') ++pos_;
       if (pos_ == d) fail(pos_, "expected a digit");
     };
-    bool negative = false;
-    if (text_[pos_] == '-') {
-      negative = true;
-      ++pos_;
-    }
+    if (text_[pos_] == '-') ++pos_;
     const std::size_t int_start = pos_;
     digits();
     if (text_[int_start] == '0' && pos_ - int_start > 1)
       fail(int_start, "leading zero in a number");
-    double value = 0.0;
-    for (std::size_t i = int_start; i < pos_; ++i) value = value * 10.0 + (text_[i] - '0');
     if (pos_ < text_.size() && text_[pos_] == '.') {
       ++pos_;
-      const std::size_t f = pos_;
       digits();
-      double scale = 0.1;
-      for (std::size_t i = f; i < pos_; ++i, scale /= 10.0) value += (text_[i] - '0') * scale;
     }
     if (pos_ < text_.size() && (text_[pos_] == 'e' || text_[pos_] == 'E')) {
       ++pos_;
-      int sign = 1;
-      if (pos_ < text_.size() && (text_[pos_] == '+' || text_[pos_] == '-')) {
-        sign = text_[pos_] == '-' ? -1 : 1;
-        ++pos_;
-      }
-      const std::size_t e = pos_;
+      if (pos_ < text_.size() && (text_[pos_] == '+' || text_[pos_] == '-')) ++pos_;
       digits();
-      int exponent = 0;
-      for (std::size_t i = e; i < pos_ && exponent < 10000; ++i)
-        exponent = exponent * 10 + (text_[i] - '0');
-      value *= std::pow(10.0, sign * exponent);
     }
-    if (!std::isfinite(value)) fail(start, "number out of range");
-    return negative ? -value : value;
+    // the syntax is checked above; from_chars converts exactly (correctly rounded), so a
+    // number written with 17 significant digits reads back to the same double
+    double value = 0.0;
+    const auto [end, ec] = std::from_chars(text_.data() + start, text_.data() + pos_, value);
+    if (ec != std::errc{} || end != text_.data() + pos_ || !std::isfinite(value))
+      fail(start, "number out of range");
+    return value;
   }
 
   static void append_utf8(std::string& out, std::uint32_t cp) {

@@ -374,6 +374,44 @@ class SupernetImpl : public torch::nn::Module {
   /// The architecture set by set_path, if any.
   [[nodiscard]] const std::optional<Genotype<S>>& path() const noexcept { return path_; }
 
+  /// The learnable parameters of every candidate op, per cell kind: one `[edges, ops]`
+  /// float tensor per kind (on the architecture parameters' device), each entry summed
+  /// over every cell of the kind (alpha is shared by them). With nas::expected_cost it
+  /// gives a differentiable size penalty for the architecture loss.
+  [[nodiscard]] std::vector<torch::Tensor> op_parameter_counts() const {
+    std::vector<torch::Tensor> out;
+    for_each_kind([&]<std::size_t I>() {
+      using C = typename S::template cell_at<I>;
+      std::vector<double> counts(C::edge_count * C::op_count, 0.0);
+      for (std::size_t i = 0; i < cells->size(); ++i) {
+        const auto cell = cells->ptr(i);
+        const detail::SearchEdges<C>* edges = nullptr;
+        if constexpr (darts_layout) {
+          if (const auto p = std::dynamic_pointer_cast<DartsSearchCellImpl<C>>(cell);
+              p && (I == reduce_index) == is_reduction(i))
+            edges = &p->edges();
+        } else {
+          if (const auto p = std::dynamic_pointer_cast<Nb201SearchCellImpl<C>>(cell))
+            edges = &p->edges();
+        }
+        if (edges == nullptr) continue;
+        for (std::size_t e = 0; e < C::edge_count; ++e) {
+          const auto children = edges->edge(e)->named_children();
+          for (std::size_t k = 0; k < C::op_count; ++k)
+            for (const auto& t : children[detail::module_name(C::ops::names[k])]->parameters())
+              counts[e * C::op_count + k] += static_cast<double>(t.numel());
+        }
+      }
+      auto options = torch::TensorOptions(torch::kFloat);
+      if (alphas_[I].defined()) options = options.device(alphas_[I].device());
+      out.push_back(torch::tensor(counts, torch::kDouble)
+                        .reshape({static_cast<std::int64_t>(C::edge_count),
+                                  static_cast<std::int64_t>(C::op_count)})
+                        .to(options));
+    });
+    return out;
+  }
+
   /// Whether op `op` of cell kind `kind` has no learnable parameters at stride 1 (as
   /// `none`, `skip_connect` and the pools): the ops a collapsing DARTS search piles up.
   [[nodiscard]] bool parameter_free(std::size_t kind, std::size_t op) const {

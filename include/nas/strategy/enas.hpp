@@ -1,0 +1,155 @@
+#pragma once
+/// @file
+/// nas::Enas: efficient NAS by parameter sharing (Pham et al., ICML 2018): a controller
+/// samples paths of one single-path supernet; the shared weights train on the sampled
+/// paths, the controller on their validation accuracy.
+
+#include <torch/types.h>
+#include <torch/utils.h>
+
+#include <c10/util/Exception.h>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <utility>
+
+#include "nas/controller/controller.hpp"
+#include "nas/eval/metrics.hpp"
+#include "nas/eval/shared_weights.hpp"
+#include "nas/strategy/driver.hpp"
+#include "nas/strategy/one_shot.hpp"
+#include "nas/strategy/reinforce.hpp"
+
+namespace nas {
+
+/// Options of nas::Enas. Defaults: ENAS's micro search (`cifar10_micro_search.sh`: 150
+/// epochs, batch 160, SGD 0.05 cosine to 0.0005 with Nesterov momentum, weight decay 1e-4,
+/// gradient clip 5 (ENAS's `grad_bound`); 30 controller updates of 10 children per
+/// epoch). ENAS's cosine restarts (T0 = 10, Tmul = 2) are not reproduced: the schedule
+/// is one cosine over the epochs.
+struct EnasOptions {
+  std::int64_t epochs = 150;
+  WeightTraining weights{.batch_size = 160,
+                         .learning_rate = 0.05,
+                         .learning_rate_min = 0.0005,
+                         .momentum = 0.9,
+                         .nesterov = true,
+                         .weight_decay = 1e-4,
+                         .grad_clip = 5.0};
+  std::size_t controller_steps = 30;      ///< controller updates per epoch
+  ReinforceOptions controller{};          ///< children per update, Adam, entropy, baseline
+  std::int64_t reward_samples = 0;        ///< validation samples per controller update
+                                          ///< (a fresh slice each update; 0: the batch size)
+  std::size_t derive_samples = 10;        ///< the end: architectures sampled, best one kept
+  std::int64_t derive_valid_samples = 0;  ///< validation samples they are scored on (0: all)
+};
+
+/// ENAS over a nas::Controller and a nas::relax::SinglePath supernet. Each epoch: (a) one
+/// pass of weight steps, each on a path the controller samples; (b) `controller_steps`
+/// REINFORCE updates (nas::Reinforce through nas::run_trials), each on `children` paths
+/// scored by nas::eval::SharedWeights on a fresh slice of the validation data. At the
+/// end, `derive_samples` architectures are sampled and the best on the validation data
+/// is the result, as ENAS derives. Every controller trial is in the history (round =
+/// epoch).
+///
+/// ```
+/// nas::Supernet<space, nas::relax::SinglePath> net(stack);
+/// nas::Controller<space> controller;
+/// nas::Enas<space> enas(net, controller, {.epochs = 10});
+/// auto result = enas.search(train, valid);
+/// ```
+template <search_space S>
+class Enas {
+ public:
+  using Net = Supernet<S, relax::SinglePath>;
+
+  Enas(Net net, Controller<S> controller, EnasOptions options = {})
+      : net_(std::move(net)),
+        options_(options),
+        trainer_(net_, options.weights),
+        reinforce_(std::move(controller), options.controller) {
+    TORCH_CHECK(options.epochs >= 1, "nas::Enas: epochs must be at least 1");
+    TORCH_CHECK(options.controller_steps >= 1 && options.derive_samples >= 1,
+                "nas::Enas: controller_steps and derive_samples must be at least 1");
+    TORCH_CHECK(options.reward_samples >= 0 && options.derive_valid_samples >= 0,
+                "nas::Enas: sample counts must be >= 0");
+  }
+
+  /// The whole search; `objective` turns metrics into rewards (accuracy by default).
+  template <objective O = objectives::Accuracy>
+  OneShotResult<S> search(const Data& train, const Data& valid,
+                          const OneShotCallbacks<S>& callbacks = {}, const O& score = {}) {
+    train.check("nas::Enas (training data)");
+    valid.check("nas::Enas (validation data)");
+    OneShotResult<S> result;
+    BatchStream stream(train, options_.weights.batch_size);
+    const std::int64_t per_reward =
+        options_.reward_samples > 0 ? options_.reward_samples : options_.weights.batch_size;
+    std::int64_t at = 0;
+    TrialCallbacks<S> trial_callbacks{callbacks.on_trial};
+    for (std::int64_t epoch = 0; epoch < options_.epochs; ++epoch) {
+      const auto start = std::chrono::steady_clock::now();
+      OneShotEpoch<S> report;
+      report.epoch = epoch;
+      report.epochs = options_.epochs;
+      trainer_.epoch(
+          stream, epoch, options_.epochs, [&] { return reinforce_.propose(); }, report);
+      double reward_sum = 0.0;
+      std::size_t rewards = 0;
+      for (std::size_t step = 0; step < options_.controller_steps; ++step) {
+        if (at >= valid.size()) at = 0;
+        const auto end = std::min(valid.size(), at + per_reward);
+        eval::SharedWeights<S> evaluator(net_, valid.slice(at, end));
+        at = end;
+        const auto before = result.history.size();
+        auto run = run_trials(reinforce_, evaluator,
+                              {.trials = options_.controller.children, .round = epoch}, score,
+                              trial_callbacks, std::move(result.history));
+        result.history = std::move(run.history);
+        for (std::size_t i = before; i < result.history.size(); ++i) {
+          reward_sum += result.history[i].metrics.accuracy;
+          ++rewards;
+        }
+      }
+      report.mean_reward = reward_sum / static_cast<double>(rewards);
+      report.baseline = reinforce_.baseline();
+      report.entropy = reinforce_.last_update().entropy;
+      report.genotype = reinforce_.controller()->greedy();
+      report.seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      result.epochs.push_back(report);
+      if (callbacks.on_epoch) callbacks.on_epoch(report);
+    }
+    // derive: sample candidates, keep the best on the validation data
+    const auto derive_valid =
+        options_.derive_valid_samples > 0
+            ? valid.slice(0, std::min(valid.size(), options_.derive_valid_samples))
+            : valid;
+    eval::SharedWeights<S> judge(net_, derive_valid);
+    std::optional<std::pair<double, Genotype<S>>> best;
+    for (std::size_t i = 0; i < options_.derive_samples; ++i) {
+      Genotype<S> g = reinforce_.propose();
+      const Metrics m = judge(g);
+      const double s = score(m);
+      if (!best || s > best->first) {
+        best = {s, g};
+        result.metrics = m;
+      }
+    }
+    result.genotype = best->second;
+    net_->set_path(result.genotype);
+    return result;
+  }
+
+  [[nodiscard]] Reinforce<S>& reinforce() noexcept { return reinforce_; }
+  [[nodiscard]] Net& supernet() noexcept { return net_; }
+
+ private:
+  Net net_;
+  EnasOptions options_;
+  detail::PathTrainer<S> trainer_;
+  Reinforce<S> reinforce_;
+};
+
+}  // namespace nas

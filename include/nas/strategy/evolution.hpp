@@ -1,0 +1,73 @@
+#pragma once
+/// @file
+/// nas::Evolution: regularized (aging) evolution (Real et al., AAAI 2019).
+
+#include <c10/util/Exception.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <utility>
+
+#include "nas/core/random.hpp"
+#include "nas/space/enumerate.hpp"
+#include "nas/space/genotype.hpp"
+#include "nas/strategy/history.hpp"
+
+namespace nas {
+
+/// Options of nas::Evolution (defaults: a population of 50 and tournaments of 10; Real et
+/// al. used P = 100, S = 25 on the NASNet space and smaller values in their baselines).
+struct EvolutionOptions {
+  std::size_t population = 50;  ///< P: architectures alive at a time
+  std::size_t sample = 10;      ///< S: tournament size
+  std::uint64_t seed = 0;       ///< seeds sampling, tournaments and mutations (nas::Rng)
+};
+
+/// Regularized evolution: the first P proposals are uniformly random; after that each
+/// proposal is a one-step mutation (nas::mutate) of the best of S architectures drawn
+/// uniformly (with replacement) from the population. Every observed architecture joins
+/// the population and, once it holds more than P, the oldest dies, whatever its score.
+/// Models nas::search_strategy.
+template <search_space S>
+class Evolution {
+ public:
+  using space = S;
+  explicit Evolution(EvolutionOptions options = {}) : options_(options), rng_(options.seed) {
+    TORCH_CHECK(options.population >= 1 && options.sample >= 1,
+                "nas::Evolution: population and sample must be at least 1; got ",
+                options.population, " and ", options.sample);
+    TORCH_CHECK(options.sample <= options.population, "nas::Evolution: the tournament sample (",
+                options.sample, ") cannot exceed the population (", options.population, ")");
+  }
+
+  [[nodiscard]] Genotype<S> propose() {
+    if (proposed_++ < options_.population || population_.empty()) return sample<S>(rng_);
+    const Member* parent = nullptr;
+    for (std::size_t i = 0; i < options_.sample; ++i) {
+      const Member& m = population_[uniform_below(rng_, population_.size())];
+      if (parent == nullptr || m.score > parent->score) parent = &m;
+    }
+    return mutate(parent->genotype, rng_);
+  }
+
+  void observe(const Trial<S>& t) {
+    population_.push_back({t.genotype, t.score});
+    if (population_.size() > options_.population) population_.pop_front();
+  }
+
+  /// The architectures alive, oldest first, with their scores.
+  struct Member {
+    Genotype<S> genotype;
+    double score = 0.0;
+  };
+  [[nodiscard]] const std::deque<Member>& population() const noexcept { return population_; }
+
+ private:
+  EvolutionOptions options_;
+  Rng rng_;
+  std::size_t proposed_ = 0;
+  std::deque<Member> population_;
+};
+
+}  // namespace nas

@@ -1,0 +1,164 @@
+#pragma once
+/// @file
+/// What ENAS and single-path one-shot share: training a nas::relax::SinglePath supernet's
+/// weights on sampled paths, per-epoch reports and the result type.
+
+#include <torch/nn/utils/clip_grad.h>
+#include <torch/optim/sgd.h>
+#include <torch/types.h>
+
+#include <c10/util/Exception.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "nas/nn/supernet.hpp"
+#include "nas/relax/single_path.hpp"
+#include "nas/space/format.hpp"
+#include "nas/space/genotype.hpp"
+#include "nas/strategy/common.hpp"
+#include "nas/strategy/driver.hpp"
+#include "nas/strategy/history.hpp"
+
+namespace nas {
+
+/// How a one-shot strategy trains the shared weights: SGD with momentum, cosine schedule
+/// from `learning_rate` to `learning_rate_min` over the epochs, gradient-norm clip.
+struct WeightTraining {
+  std::int64_t batch_size = 64;
+  double learning_rate = 0.025;
+  double learning_rate_min = 0.001;
+  double momentum = 0.9;
+  bool nesterov = false;
+  double weight_decay = 3e-4;
+  double grad_clip = 5.0;  ///< 0: off
+  std::int64_t steps = 0;  ///< weight steps per epoch (0: one pass over the training data)
+  LossFunction loss{};     ///< default: cross entropy
+};
+
+/// One epoch of a one-shot search (nas::Enas, nas::Spos).
+template <search_space S>
+struct OneShotEpoch {
+  std::int64_t epoch = 0;  ///< 0-based
+  std::int64_t epochs = 0;
+  double train_loss = 0.0;      ///< mean over the epoch's weight steps
+  double train_accuracy = 0.0;  ///< of the sampled paths on their batches
+  double learning_rate = 0.0;
+  double mean_reward = 0.0;             ///< ENAS: mean score of the epoch's controller trials
+  double baseline = 0.0;                ///< ENAS: the REINFORCE baseline after the epoch
+  double entropy = 0.0;                 ///< ENAS: mean entropy of the last controller update
+  std::optional<Genotype<S>> genotype;  ///< ENAS: the controller's greedy architecture
+  double seconds = 0.0;
+  /// One line for a log.
+  [[nodiscard]] std::string line() const {
+    char buf[256];
+    const int n =
+        std::snprintf(buf, sizeof buf, "epoch %lld/%lld train_loss %.4f train_acc %.4f lr %.5f",
+                      static_cast<long long>(epoch + 1), static_cast<long long>(epochs), train_loss,
+                      train_accuracy, learning_rate);
+    std::string s(buf, static_cast<std::size_t>(n));
+    if (genotype) {
+      const int m = std::snprintf(buf, sizeof buf, " reward %.4f baseline %.4f entropy %.3f",
+                                  mean_reward, baseline, entropy);
+      s.append(buf, static_cast<std::size_t>(m));
+    }
+    const int k = std::snprintf(buf, sizeof buf, " s %.1f", seconds);
+    s.append(buf, static_cast<std::size_t>(k));
+    if (genotype) {
+      s += "\n  greedy ";
+      s += to_string(*genotype);
+    }
+    return s;
+  }
+};
+
+/// Hooks of a one-shot search; every one is optional.
+template <search_space S>
+struct OneShotCallbacks {
+  std::function<void(const Trial<S>& trial, const Trial<S>& best)> on_trial;  ///< every trial
+  std::function<void(const OneShotEpoch<S>&)> on_epoch;                       ///< every epoch
+};
+
+/// The outcome of a one-shot search.
+template <search_space S>
+struct OneShotResult {
+  Genotype<S> genotype;                 ///< the architecture the search settled on
+  Metrics metrics;                      ///< its metrics through the shared weights
+  History<S> history;                   ///< every trial (controller rewards / evolution)
+  std::vector<OneShotEpoch<S>> epochs;  ///< every weight-training epoch
+};
+
+namespace detail {
+/// Trains a single-path supernet's weights, one sampled path per batch.
+template <search_space S>
+class PathTrainer {
+ public:
+  using Net = Supernet<S, relax::SinglePath>;
+
+  PathTrainer(Net net, const WeightTraining& options) : net_(std::move(net)), options_(options) {
+    TORCH_CHECK(!net_.is_empty(), "a one-shot search needs a supernet (got an empty holder)");
+    TORCH_CHECK(options.batch_size >= 1 && options.learning_rate > 0.0 && options.steps >= 0,
+                "one-shot weight training: needs batch_size >= 1, learning_rate > 0, steps >= 0");
+    sgd_ = std::make_unique<torch::optim::SGD>(net_->weight_parameters(),
+                                               torch::optim::SGDOptions(options.learning_rate)
+                                                   .momentum(options.momentum)
+                                                   .nesterov(options.nesterov)
+                                                   .weight_decay(options.weight_decay));
+  }
+
+  /// One epoch; `path()` gives the architecture of each step. Fills the training fields.
+  template <class Path>
+  void epoch(BatchStream& stream, std::int64_t epoch, std::int64_t epochs, Path&& path,
+             OneShotEpoch<S>& report) {
+    const double lr =
+        cosine_learning_rate(options_.learning_rate, options_.learning_rate_min, epoch, epochs);
+    for (auto& group : sgd_->param_groups())
+      static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
+    const auto device = device_of(*net_);
+    const std::int64_t steps = options_.steps > 0 ? options_.steps : stream.batches();
+    net_->train();
+    double loss_sum = 0.0;
+    std::int64_t correct_sum = 0, count = 0;
+    for (std::int64_t s = 0; s < steps; ++s) {
+      net_->set_path(path());
+      const auto batch = stream.next(device);
+      sgd_->zero_grad();
+      const auto logits = net_->forward(batch.data);
+      const auto loss =
+          options_.loss ? options_.loss(logits, batch.target) : cross_entropy(logits, batch.target);
+      const double l = loss.template item<double>();
+      TORCH_CHECK(std::isfinite(l), "the shared weights' training loss is not finite (", l,
+                  ") at epoch ", epoch + 1, ", step ", s + 1,
+                  "; lower the learning rate or check the data");
+      loss.backward();
+      if (options_.grad_clip > 0.0)
+        torch::nn::utils::clip_grad_norm_(net_->weight_parameters(), options_.grad_clip);
+      sgd_->step();
+      const auto n = batch.data.size(0);
+      loss_sum += l * static_cast<double>(n);
+      correct_sum += correct(logits, batch.target);
+      count += n;
+    }
+    report.train_loss = loss_sum / static_cast<double>(count);
+    report.train_accuracy = static_cast<double>(correct_sum) / static_cast<double>(count);
+    report.learning_rate = lr;
+  }
+
+  [[nodiscard]] torch::optim::SGD& optimizer() noexcept { return *sgd_; }
+
+ private:
+  Net net_;
+  WeightTraining options_;
+  std::unique_ptr<torch::optim::SGD> sgd_;
+};
+}  // namespace detail
+
+}  // namespace nas
