@@ -33,7 +33,7 @@ struct FromScratchOptions {
   double data_fraction = 1.0;               ///< share of the training data used (the first part)
   std::int64_t resolution = 0;              ///< images resized to r x r (0: as given)
   std::int64_t batch_size = 64;
-  double learning_rate = 0.025;  ///< SGD, cosine to `learning_rate_min` over the epochs
+  double learning_rate = 0.025;  ///< SGD, cosine to `learning_rate_min` over the steps
   double learning_rate_min = 0.0;
   double momentum = 0.9;
   double weight_decay = 3e-4;
@@ -90,23 +90,23 @@ class FromScratch {
                                                  .weight_decay(options_.weight_decay));
     BatchStream stream(train_, options_.batch_size);
     const auto steps = stream.batches();
-    for (std::int64_t epoch = 0; epoch < options_.epochs; ++epoch) {
-      const double lr = cosine_learning_rate(options_.learning_rate, options_.learning_rate_min,
-                                             epoch, options_.epochs);
+    const auto total = steps * options_.epochs;
+    for (std::int64_t step = 0; step < total; ++step) {
+      // cosine per step: a one-epoch proxy ends at the low rate too, not mid-schedule
+      const double lr =
+          cosine_learning_rate(options_.learning_rate, options_.learning_rate_min, step, total);
       for (auto& group : sgd.param_groups())
         static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
-      for (std::int64_t s = 0; s < steps; ++s) {
-        const auto batch = stream.next(options_.device);
-        sgd.zero_grad();
-        const auto loss = loss_of(net->forward(batch.data), batch.target);
-        TORCH_CHECK(std::isfinite(loss.template item<double>()),
-                    "nas::eval::FromScratch: the training loss of ", to_string(genotype),
-                    " is not finite; lower learning_rate or check the data");
-        loss.backward();
-        if (options_.grad_clip > 0.0)
-          torch::nn::utils::clip_grad_norm_(net->parameters(), options_.grad_clip);
-        sgd.step();
-      }
+      const auto batch = stream.next(options_.device);
+      sgd.zero_grad();
+      const auto loss = loss_of(net->forward(batch.data), batch.target);
+      TORCH_CHECK(std::isfinite(loss.template item<double>()),
+                  "nas::eval::FromScratch: the training loss of ", to_string(genotype),
+                  " is not finite; lower learning_rate or check the data");
+      loss.backward();
+      if (options_.grad_clip > 0.0)
+        torch::nn::utils::clip_grad_norm_(net->parameters(), options_.grad_clip);
+      sgd.step();
     }
     Metrics m = validate(net);
     detail::add_costs(m, genotype, options_.cost, options_.stack, valid_.inputs.size(2),

@@ -48,11 +48,12 @@ struct TrialOptions {
 /// Hooks of nas::run_trials.
 template <search_space S>
 struct TrialCallbacks {
-  /// After every trial: the trial and the best trial so far.
+  /// After every trial: the trial and the best trial so far (of the whole history).
   std::function<void(const Trial<S>& trial, const Trial<S>& best)> on_trial;
 };
 
-/// The outcome of a sampled search: the best architecture and every trial.
+/// The outcome of a sampled search: the best architecture and every trial (when
+/// nas::run_trials appended to a history, the best of the whole history).
 template <search_space S>
 struct TrialResult {
   Genotype<S> genotype;  ///< the best trial's architecture
@@ -70,40 +71,40 @@ struct TrialResult {
 /// nas::RandomSearch<space> random({.seed = 1});
 /// auto result = nas::run_trials(random, evaluator, {.trials = 50});
 /// ```
-template <search_strategy T, class E, objective O = objectives::Accuracy>
-  requires evaluator_for<E, typename T::space> TrialResult<typename T::space> run_trials(
-      T& strategy, E& evaluator, const TrialOptions& options = {}, const O& score = {},
-      const TrialCallbacks<typename T::space>& callbacks = {},
-      History<typename T::space> history = {}) {
-    using S = typename T::space;
-    TORCH_CHECK(options.trials > 0, "nas::run_trials: trials must be positive");
-    std::unordered_map<Genotype<S>, Metrics> cache;
-    std::optional<Trial<S>> best;
-    for (std::size_t i = 0; i < options.trials; ++i) {
-      Trial<S> t;
-      t.genotype = strategy.propose();
-      t.genotype.validate();
-      t.round = options.round;
-      const auto hit = options.cache ? cache.find(t.genotype) : cache.end();
-      if (hit != cache.end()) {
-        t.metrics = hit->second;
-        t.cached = true;
-      } else {
-        const auto start = std::chrono::steady_clock::now();
-        t.metrics = detail::evaluate<S>(evaluator, t.genotype);
-        t.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        if (options.cache) cache.emplace(t.genotype, t.metrics);
-      }
-      t.score = static_cast<double>(score(t.metrics));
-      TORCH_CHECK(!std::isnan(t.score), "nas::run_trials: the objective returned NaN for ",
-                  to_string(t.genotype), " (accuracy ", t.metrics.accuracy,
-                  "); return minus infinity to reject an architecture");
-      const Trial<S>& recorded = history.push(t);
-      strategy.observe(recorded);
-      if (!best || recorded.score > best->score) best = recorded;
-      if (callbacks.on_trial) callbacks.on_trial(recorded, *best);
+template <search_strategy T, evaluator_for<typename T::space> E, objective O = objectives::Accuracy>
+TrialResult<typename T::space> run_trials(T& strategy, E& evaluator,
+                                          const TrialOptions& options = {}, const O& score = {},
+                                          const TrialCallbacks<typename T::space>& callbacks = {},
+                                          History<typename T::space> history = {}) {
+  using S = typename T::space;
+  TORCH_CHECK(options.trials > 0, "nas::run_trials: trials must be positive");
+  std::unordered_map<Genotype<S>, Metrics> cache;
+  std::optional<Trial<S>> best = history.best();  // earlier runs count for the best so far
+  for (std::size_t i = 0; i < options.trials; ++i) {
+    Trial<S> t;
+    t.genotype = strategy.propose();
+    t.genotype.validate();
+    t.round = options.round;
+    const auto hit = options.cache ? cache.find(t.genotype) : cache.end();
+    if (hit != cache.end()) {
+      t.metrics = hit->second;
+      t.cached = true;
+    } else {
+      const auto start = std::chrono::steady_clock::now();
+      t.metrics = detail::evaluate<S>(evaluator, t.genotype);
+      t.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      if (options.cache) cache.emplace(t.genotype, t.metrics);
     }
-    return {best->genotype, *best, std::move(history)};
+    t.score = static_cast<double>(score(t.metrics));
+    TORCH_CHECK(!std::isnan(t.score), "nas::run_trials: the objective returned NaN for ",
+                to_string(t.genotype), " (accuracy ", t.metrics.accuracy,
+                "); return minus infinity to reject an architecture");
+    const Trial<S>& recorded = history.push(t);
+    strategy.observe(recorded);
+    if (!best || recorded.score > best->score) best = recorded;
+    if (callbacks.on_trial) callbacks.on_trial(recorded, *best);
   }
+  return {best->genotype, *best, std::move(history)};
+}
 
 }  // namespace nas

@@ -37,12 +37,13 @@ struct EnasOptions {
                          .nesterov = true,
                          .weight_decay = 1e-4,
                          .grad_clip = 5.0};
-  std::size_t controller_steps = 30;      ///< controller updates per epoch
-  ReinforceOptions controller{};          ///< children per update, Adam, entropy, baseline
-  std::int64_t reward_samples = 0;        ///< validation samples per controller update
-                                          ///< (a fresh slice each update; 0: the batch size)
-  std::size_t derive_samples = 10;        ///< the end: architectures sampled, best one kept
-  std::int64_t derive_valid_samples = 0;  ///< validation samples they are scored on (0: all)
+  std::size_t controller_steps = 30;       ///< controller updates per epoch
+  ReinforceOptions controller{};           ///< children per update, Adam, entropy, baseline
+  std::int64_t reward_samples = 0;         ///< validation samples per controller update
+                                           ///< (a fresh slice each update; 0: the batch size)
+  std::size_t derive_samples = 10;         ///< the end: architectures sampled, best one kept
+  std::int64_t derive_valid_samples = 0;   ///< validation samples they are scored on (0: all)
+  eval::CostOptions cost{.count = false};  ///< costs added to every trial (for an objective)
 };
 
 /// ENAS over a nas::Controller and a nas::relax::SinglePath supernet. Each epoch: (a) one
@@ -100,7 +101,7 @@ class Enas {
       for (std::size_t step = 0; step < options_.controller_steps; ++step) {
         if (at >= valid.size()) at = 0;
         const auto end = std::min(valid.size(), at + per_reward);
-        eval::SharedWeights<S> evaluator(net_, valid.slice(at, end));
+        eval::SharedWeights<S> evaluator(net_, valid.slice(at, end), {.cost = options_.cost});
         at = end;
         const auto before = result.history.size();
         auto run = run_trials(reinforce_, evaluator,
@@ -126,7 +127,7 @@ class Enas {
         options_.derive_valid_samples > 0
             ? valid.slice(0, std::min(valid.size(), options_.derive_valid_samples))
             : valid;
-    eval::SharedWeights<S> judge(net_, derive_valid);
+    eval::SharedWeights<S> judge(net_, derive_valid, {.cost = options_.cost});
     std::optional<std::pair<double, Genotype<S>>> best;
     for (std::size_t i = 0; i < options_.derive_samples; ++i) {
       Genotype<S> g = reinforce_.propose();

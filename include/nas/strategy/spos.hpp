@@ -30,8 +30,9 @@ struct SposOptions {
   WeightTraining weights{};
   EvolutionOptions evolution{};
   std::size_t trials = 1000;
-  std::int64_t valid_samples = 0;  ///< validation samples each trial is scored on (0: all)
-  std::uint64_t seed = 0;          ///< seeds the uniform path sampling
+  std::int64_t valid_samples = 0;          ///< validation samples each trial is scored on (0: all)
+  std::uint64_t seed = 0;                  ///< seeds the uniform path sampling
+  eval::CostOptions cost{.count = false};  ///< costs added to every trial (for an objective)
 };
 
 /// Single-path one-shot: `epochs` of weight training, each step on a uniformly random
@@ -74,7 +75,7 @@ class Spos {
     const auto scored = options_.valid_samples > 0
                             ? valid.slice(0, std::min(valid.size(), options_.valid_samples))
                             : valid;
-    eval::SharedWeights<S> evaluator(net_, scored);
+    eval::SharedWeights<S> evaluator(net_, scored, {.cost = options_.cost});
     Evolution<S> evolution(options_.evolution);
     auto run =
         run_trials(evolution, evaluator, {.trials = options_.trials, .round = options_.epochs},
