@@ -107,4 +107,39 @@ TrialResult<typename T::space> run_trials(T& strategy, E& evaluator,
   return {best->genotype, *best, std::move(history)};
 }
 
+namespace detail {
+template <class T>
+concept names_a_space = requires {
+  typename T::space;
+}
+&&search_space<typename T::space>;
+template <class T, class E>
+concept drivable = search_strategy<T> && evaluator_for<E, typename T::space>;
+
+template <class T, class E>
+constexpr bool explain_run_trials() {
+  static_assert(names_a_space<T>,
+                "nas::run_trials: the strategy does not name the space it searches; give it "
+                "`using space = <your nas::Space>;` (see nas::search_strategy)");
+  if constexpr (names_a_space<T>) {
+    static_assert(search_strategy<T>,
+                  "nas::run_trials: the strategy needs `nas::Genotype<space> propose()` and "
+                  "`void observe(const nas::Trial<space>&)` (see nas::search_strategy)");
+    static_assert(evaluator_for<E, typename T::space>,
+                  "nas::run_trials: the evaluator must be callable as `e(genotype)` on a "
+                  "nas::Genotype<space> of the strategy's space and return nas::Metrics or a "
+                  "number (see nas::evaluator_for)");
+  }
+  return false;
+}
+}  // namespace detail
+
+/// Chosen only when the strategy or the evaluator does not fit: stops compilation with
+/// a message that names what is missing.
+template <class T, class E, class... Rest>
+  requires(!detail::drivable<T, E>)
+void run_trials(T&, E&, const TrialOptions& = {}, Rest&&...) {
+  static_assert(detail::explain_run_trials<T, E>(), "see the message above");
+}
+
 }  // namespace nas
