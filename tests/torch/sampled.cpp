@@ -266,6 +266,11 @@ TEST_CASE("history: JSON lines round trip; bad lines are named") {
       "\n{\"trial\": 0, \"genotype\": \"|none~0|+|none~0|none~1|+|none~0|none~1|none~2|\"}\n");
   CHECK_THROWS_WITH_AS((void)nas::History<nb201>::read_jsonl(missing),
                        doctest::Contains("history line 2"), nas::ParseError);
+  std::stringstream other_space(
+      "{\"trial\": 0, \"genotype\": \"Genotype(normal=[], normal_concat=[2], reduce=[], "
+      "reduce_concat=[2])\", \"accuracy\": 0.5}\n");
+  CHECK_THROWS_WITH_AS((void)nas::History<nb201>::read_jsonl(other_space),
+                       doctest::Contains("not an architecture of this space"), nas::ParseError);
   std::stringstream order(
       "{\"trial\": 4, \"genotype\": \"|none~0|+|none~0|none~1|+|none~0|none~1|none~2|\", "
       "\"accuracy\": 0.5}\n");

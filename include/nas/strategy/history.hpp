@@ -184,7 +184,11 @@ class History {
       const json::Value* g = v.find("genotype");
       if (g == nullptr || !g->is_string()) fail("'genotype' must be a string");
       Trial<S> t;
-      t.genotype = parse<S>(g->string);
+      try {
+        t.genotype = parse<S>(g->string);
+      } catch (const InvalidArgument& e) {
+        fail(std::string("'genotype' is not an architecture of this space: ") + e.what());
+      }
       t.metrics.accuracy = *number_or("accuracy", true);
       t.metrics.loss = number_or("loss", false);
       t.metrics.parameters = integer_or("parameters");
