@@ -1,5 +1,7 @@
 // needs: torch
-// One search step of DARTS (first and second order) and GDAS on the DARTS space, at the
+// One search step of DARTS (first and second order), GDAS, ENAS (a shared-weight step on a
+// controller-sampled path, and a controller update of 10 children) and SPOS (a shared-weight
+// step on a uniform path) on the DARTS space, at the
 // published search sizes (3x32x32 images, 16 channels, 8 cells, 10 classes) and at a small
 // size (1x28x28, 8 channels, 5 cells), batch 64 and 16. Reports the time per step and the
 // process's peak resident memory (`peak_rss_MiB`, getrusage): run one benchmark per process
@@ -64,7 +66,58 @@ void gdas_step(benchmark::State& state, const Size& size) {
   state.counters["peak_rss_MiB"] = peak_rss_mib();
 }
 
+// One weight step of a single-path supernet on a path from `path()`.
+template <class Path>
+void single_path_step(benchmark::State& state, const Size& size, Path path) {
+  torch::manual_seed(0);
+  nas::Supernet<space, nas::relax::SinglePath> net(stack_of(size));
+  nas::detail::PathTrainer<space> trainer(net, {.batch_size = state.range(0), .steps = 1});
+  const auto b = batch_of(size, state.range(0));
+  nas::BatchStream stream({b.data, b.target}, state.range(0));
+  nas::OneShotEpoch<space> report;
+  trainer.epoch(stream, 0, 1, path, report);  // warm-up
+  for (auto _ : state) trainer.epoch(stream, 0, 1, path, report);
+  state.counters["peak_rss_MiB"] = peak_rss_mib();
+}
+
+void enas_step(benchmark::State& state, const Size& size) {
+  torch::manual_seed(1);
+  nas::Controller<space> controller;
+  nas::Rng rng(0);
+  single_path_step(state, size, [&] {
+    torch::NoGradGuard no_grad;
+    return controller->sample(rng).genotype;
+  });
+}
+
+void spos_step(benchmark::State& state, const Size& size) {
+  nas::Rng rng(0);
+  single_path_step(state, size, [&] { return nas::sample<space>(rng); });
+}
+
+// One REINFORCE update of ENAS's controller: 10 children proposed and observed (rewards
+// given, no evaluation), then the Adam step on their log-probabilities.
+void controller_step(benchmark::State& state) {
+  torch::manual_seed(0);
+  nas::Reinforce<space> rl(nas::Controller<space>(), {.children = 10});
+  auto update = [&] {
+    for (int i = 0; i < 10; ++i) {
+      nas::Trial<space> t;
+      t.genotype = rl.propose();
+      t.score = 0.1 * i;
+      rl.observe(t);
+    }
+  };
+  update();  // warm-up
+  for (auto _ : state) update();
+  state.counters["peak_rss_MiB"] = peak_rss_mib();
+}
+
 int register_all() {
+  benchmark::RegisterBenchmark("controller/10", [](benchmark::State& st) { controller_step(st); })
+      ->Unit(benchmark::kMillisecond)
+      ->Iterations(5)
+      ->UseRealTime();
   for (const Size* s : {&published, &small}) {
     const std::string suffix = std::string("/") + s->name;
     for (const int order : {1, 2})
@@ -77,6 +130,20 @@ int register_all() {
           ->UseRealTime();
     benchmark::RegisterBenchmark(("gdas" + suffix).c_str(),
                                  [s](benchmark::State& st) { gdas_step(st, *s); })
+        ->Arg(64)
+        ->Arg(16)
+        ->Unit(benchmark::kMillisecond)
+        ->Iterations(2)
+        ->UseRealTime();
+    benchmark::RegisterBenchmark(("enas" + suffix).c_str(),
+                                 [s](benchmark::State& st) { enas_step(st, *s); })
+        ->Arg(64)
+        ->Arg(16)
+        ->Unit(benchmark::kMillisecond)
+        ->Iterations(2)
+        ->UseRealTime();
+    benchmark::RegisterBenchmark(("spos" + suffix).c_str(),
+                                 [s](benchmark::State& st) { spos_step(st, *s); })
         ->Arg(64)
         ->Arg(16)
         ->Unit(benchmark::kMillisecond)

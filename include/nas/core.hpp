@@ -17,3 +17,4 @@
 #include "nas/ops/op_args.hpp"
 #include "nas/ops/op_set.hpp"
 #include "nas/space.hpp"
+#include "nas/viz/dot.hpp"

@@ -2,7 +2,7 @@
 /// @file
 /// One include for everything in nas (LibTorch included; link nas::nas).
 /// `nas/core.hpp` alone is the torch-free part (link nas::core). The data readers,
-/// `nas/data/idx.hpp`, are apart: they need zlib (link ZLIB::ZLIB).
+/// `nas/data/idx.hpp` and `nas/data/cifar.hpp`, are apart: they need zlib (link ZLIB::ZLIB).
 
 #include "nas/controller/controller.hpp"
 #include "nas/core.hpp"
@@ -44,3 +44,4 @@
 #include "nas/strategy/reinforce.hpp"
 #include "nas/strategy/spos.hpp"
 #include "nas/testing/operation_laws.hpp"
+#include "nas/train/checkpoint.hpp"

@@ -355,6 +355,15 @@ TEST_CASE("SharedWeights: scores a path and leaves the supernet's state as it wa
   for (const auto& t : net->parameters()) CHECK(torch::equal(t, before[i++]));
   for (const auto& t : net->buffers()) CHECK(torch::equal(t, before[i++]));
   CHECK(net->path() == g);
+
+  // costs build a network (random initial weights): the caller's stream is left alone
+  nas::eval::SharedWeights<nb201> with_costs(net, valid, {.cost = {.count = true}});
+  torch::manual_seed(5);
+  const auto m3 = with_costs(g);
+  const auto next = torch::rand({1}).item<double>();
+  torch::manual_seed(5);
+  CHECK(next == torch::rand({1}).item<double>());
+  CHECK(*m3.parameters == nas::cost(g, tiny_stack, 8, 8).parameters);
 }
 
 TEST_CASE("expected cost: softmax-weighted op costs, differentiable in alpha") {

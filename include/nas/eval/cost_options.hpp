@@ -28,22 +28,6 @@ struct CostOptions {
 };
 
 namespace detail {
-/// Adds the costs `options` asks for to `m`.
-template <search_space S>
-void add_costs(Metrics& m, const Genotype<S>& g, const CostOptions& options, const Stack& fallback,
-               std::int64_t height, std::int64_t width, const torch::Device& device) {
-  const Stack& stack = options.stack ? *options.stack : fallback;
-  const std::int64_t h = options.height > 0 ? options.height : height;
-  const std::int64_t w = options.width > 0 ? options.width : width;
-  if (options.count) {
-    const Cost c = cost(g, stack, h, w);
-    m.parameters = c.parameters;
-    m.multiply_adds = c.multiply_adds;
-  }
-  if (options.latency)
-    m.latency_ms = latency(g, stack, options.latency_batch, h, w, device, options.latency_options);
-}
-
 /// Seeds torch's CPU generator for a scope and restores its state afterwards, so an
 /// evaluation is reproducible and leaves the caller's random stream as it was.
 class SeedScope {
@@ -60,6 +44,27 @@ class SeedScope {
   at::Generator generator_;
   at::Tensor state_;
 };
+
+/// Adds the costs `options` asks for to `m`.
+template <search_space S>
+void add_costs(Metrics& m, const Genotype<S>& g, const CostOptions& options, const Stack& fallback,
+               std::int64_t height, std::int64_t width, const torch::Device& device) {
+  if (!options.count && !options.latency) return;
+  // building a network draws its initial weights (and a latency input) from torch's
+  // generator; the caller's random stream must not depend on which costs are measured
+  SeedScope keep_stream(0);
+  const Stack& stack = options.stack ? *options.stack : fallback;
+  const std::int64_t h = options.height > 0 ? options.height : height;
+  const std::int64_t w = options.width > 0 ? options.width : width;
+  if (options.count) {
+    const Cost c = cost(g, stack, h, w);
+    m.parameters = c.parameters;
+    m.multiply_adds = c.multiply_adds;
+  }
+  if (options.latency)
+    m.latency_ms = latency(g, stack, options.latency_batch, h, w, device, options.latency_options);
+}
+
 }  // namespace detail
 
 }  // namespace nas::eval

@@ -43,6 +43,9 @@ struct TrialOptions {
   std::size_t trials = 100;  ///< architectures proposed (cache hits included)
   bool cache = true;         ///< evaluate each architecture once; repeats reuse the metrics
   std::int64_t round = 0;    ///< written into every trial (ENAS and SPOS: the epoch)
+  /// the given history's trials fill the cache too (a resumed run: the evaluator is the
+  /// same as before the interruption); off, only this run's trials do
+  bool reuse_history = false;
 };
 
 /// Hooks of nas::run_trials.
@@ -64,8 +67,12 @@ struct TrialResult {
 /// Runs `strategy` for `options.trials` trials: propose, evaluate with `evaluator`
 /// (unless an earlier trial of this run evaluated the same architecture), score with
 /// `objective`, observe. Appends to `history` when given one (trials of earlier runs
-/// are kept but not used as a cache: the evaluator may have changed, as ENAS's shared
-/// weights do between epochs).
+/// are kept but not used as a cache, since the evaluator may have changed, as ENAS's
+/// shared weights do between epochs, unless `options.reuse_history`: a resumed run).
+///
+/// To resume a killed search: restore the strategy (its `load`, see nas::Checkpoint), read
+/// the history saved with it, and call run_trials for the remaining trials with that
+/// history and `reuse_history = true`; the result equals the uninterrupted run's.
 ///
 /// ```
 /// nas::RandomSearch<space> random({.seed = 1});
@@ -79,6 +86,8 @@ TrialResult<typename T::space> run_trials(T& strategy, E& evaluator,
   using S = typename T::space;
   TORCH_CHECK(options.trials > 0, "nas::run_trials: trials must be positive");
   std::unordered_map<Genotype<S>, Metrics> cache;
+  if (options.cache && options.reuse_history)
+    for (const auto& t : history.trials) cache.emplace(t.genotype, t.metrics);
   std::optional<Trial<S>> best = history.best();  // earlier runs count for the best so far
   for (std::size_t i = 0; i < options.trials; ++i) {
     Trial<S> t;

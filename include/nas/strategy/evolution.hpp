@@ -7,12 +7,16 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "nas/core/random.hpp"
 #include "nas/space/enumerate.hpp"
 #include "nas/space/genotype.hpp"
 #include "nas/strategy/history.hpp"
+#include "nas/strategy/state.hpp"
+#include "nas/train/checkpoint.hpp"
 
 namespace nas {
 
@@ -54,6 +58,27 @@ class Evolution {
   void observe(const Trial<S>& t) {
     population_.push_back({t.genotype, t.score});
     if (population_.size() > options_.population) population_.pop_front();
+  }
+
+  /// Writes the strategy's state into `c` under `prefix`: generator, proposal count and
+  /// population (scores and genotypes, oldest first).
+  void save(Checkpoint& c, const std::string& prefix) const {
+    c.put_rng(prefix + ".rng", rng_);
+    c.put_int(prefix + ".proposed", static_cast<std::int64_t>(proposed_));
+    std::vector<std::pair<double, Genotype<S>>> items;
+    for (const auto& m : population_) items.emplace_back(m.score, m.genotype);
+    c.put_text(prefix + ".population", detail::scored_lines(items));
+  }
+  /// Restores the state save() wrote.
+  void load(const Checkpoint& c, const std::string& prefix) {
+    c.get_rng(prefix + ".rng", rng_);
+    const auto proposed = c.get_int(prefix + ".proposed");
+    TORCH_CHECK(proposed >= 0, "nas::Evolution::load: a negative proposal count");
+    proposed_ = static_cast<std::size_t>(proposed);
+    population_.clear();
+    for (auto& [score, g] :
+         detail::parse_scored_lines<S>(c.get_text(prefix + ".population"), "nas::Evolution::load"))
+      population_.push_back({g, score});
   }
 
   /// The architectures alive, oldest first, with their scores.

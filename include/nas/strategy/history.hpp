@@ -129,6 +129,18 @@ class History {
     for (const auto& t : trials) os << to_json_line(t) << '\n';
   }
 
+  /// Every trial as JSON lines, in one string (for a nas::Checkpoint).
+  [[nodiscard]] std::string jsonl() const {
+    std::ostringstream os;
+    to_jsonl(os);
+    return os.str();
+  }
+  /// Reads JSON lines from a string (see read_jsonl).
+  [[nodiscard]] static History parse_jsonl(std::string_view text) {
+    std::istringstream is{std::string(text)};
+    return read_jsonl(is);
+  }
+
   /// Writes the history to `path` atomically (a temporary file, then a rename), so a
   /// reader never sees half a file. Throws nas::InvalidArgument when it cannot write.
   void save(const std::filesystem::path& path) const {

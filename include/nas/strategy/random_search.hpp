@@ -4,11 +4,13 @@
 /// shared weights, the RSPS baseline).
 
 #include <cstdint>
+#include <string>
 
 #include "nas/core/random.hpp"
 #include "nas/space/enumerate.hpp"
 #include "nas/space/genotype.hpp"
 #include "nas/strategy/history.hpp"
+#include "nas/train/checkpoint.hpp"
 
 namespace nas {
 
@@ -28,6 +30,11 @@ class RandomSearch {
   explicit RandomSearch(RandomSearchOptions options = {}) : rng_(options.seed) {}
   [[nodiscard]] Genotype<S> propose() { return sample<S>(rng_); }
   void observe(const Trial<S>&) {}
+
+  /// Writes the strategy's state into `c` under `prefix` (its generator).
+  void save(Checkpoint& c, const std::string& prefix) const { c.put_rng(prefix + ".rng", rng_); }
+  /// Restores the state save() wrote.
+  void load(const Checkpoint& c, const std::string& prefix) { c.get_rng(prefix + ".rng", rng_); }
 
  private:
   Rng rng_;

@@ -14,6 +14,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <sstream>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -21,6 +23,8 @@
 #include "nas/core/random.hpp"
 #include "nas/space/genotype.hpp"
 #include "nas/strategy/history.hpp"
+#include "nas/strategy/state.hpp"
+#include "nas/train/checkpoint.hpp"
 
 namespace nas {
 
@@ -112,6 +116,41 @@ class Reinforce {
     last_ = {++updates_, mean, baseline_, loss.template item<double>(),
              entropy.template item<double>() / n};
     pending_.clear();
+  }
+
+  /// Writes the strategy's state into `c` under `prefix`: the controller, Adam's state, the
+  /// generator, the baseline, the update count and the children awaiting an update.
+  void save(Checkpoint& c, const std::string& prefix) const {
+    c.put(prefix + ".controller", *controller_);
+    c.put(prefix + ".adam", *optimizer_);
+    c.put_rng(prefix + ".rng", rng_);
+    c.put_text(prefix + ".baseline", detail::number_text(baseline_));
+    c.put_int(prefix + ".updates", static_cast<std::int64_t>(updates_));
+    std::vector<std::pair<double, Genotype<S>>> items;
+    for (const auto& child : pending_) items.emplace_back(child.reward, child.genotype);
+    c.put_text(prefix + ".pending", detail::scored_lines(items));
+    c.put_text(prefix + ".last_update", detail::number_text(last_.mean_reward) + " " +
+                                            detail::number_text(last_.baseline) + " " +
+                                            detail::number_text(last_.loss) + " " +
+                                            detail::number_text(last_.entropy));
+  }
+  /// Restores the state save() wrote (into a Reinforce over a controller of the same shape).
+  void load(const Checkpoint& c, const std::string& prefix) {
+    c.get(prefix + ".controller", *controller_);
+    c.get(prefix + ".adam", *optimizer_);
+    c.get_rng(prefix + ".rng", rng_);
+    baseline_ = detail::text_number(c.get_text(prefix + ".baseline"), "nas::Reinforce::load");
+    const auto updates = c.get_int(prefix + ".updates");
+    TORCH_CHECK(updates >= 0, "nas::Reinforce::load: a negative update count");
+    updates_ = static_cast<std::size_t>(updates);
+    pending_.clear();
+    for (auto& [reward, g] :
+         detail::parse_scored_lines<S>(c.get_text(prefix + ".pending"), "nas::Reinforce::load"))
+      pending_.push_back({g, reward});
+    std::istringstream last(c.get_text(prefix + ".last_update"));
+    last_.update = updates_;
+    last >> last_.mean_reward >> last_.baseline >> last_.loss >> last_.entropy;
+    TORCH_CHECK(!last.fail(), "nas::Reinforce::load: the last update's record is corrupt");
   }
 
   [[nodiscard]] Controller<S>& controller() noexcept { return controller_; }

@@ -1,0 +1,189 @@
+// Checkpoints: a round trip of modules, optimizer state, tensors, texts and random
+// generators that continues exactly; atomic writes; errors that name the problem; the
+// sampled strategies resumed from a checkpoint repeat the uninterrupted run.
+#include <doctest/doctest.h>
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <nas/controller/controller.hpp>
+#include <nas/core/random.hpp>
+#include <nas/spaces/darts.hpp>
+#include <nas/strategy/driver.hpp>
+#include <nas/strategy/evolution.hpp>
+#include <nas/strategy/random_search.hpp>
+#include <nas/strategy/reinforce.hpp>
+#include <nas/train/checkpoint.hpp>
+#include "temp_dir.hpp"
+
+namespace {
+namespace fs = std::filesystem;
+
+using nas_test::TempDir;
+
+struct NetImpl : torch::nn::Module {
+  NetImpl()
+      : fc(register_module("fc", torch::nn::Linear(4, 3))),
+        bn(register_module("bn", torch::nn::BatchNorm1d(3))) {}
+  torch::Tensor forward(const torch::Tensor& x) { return bn(fc(x)); }
+  torch::nn::Linear fc;
+  torch::nn::BatchNorm1d bn;
+};
+TORCH_MODULE(Net);
+
+// One SGD step on a random batch drawn from torch's generator; returns the loss.
+double step(Net& net, torch::optim::SGD& sgd) {
+  const auto x = torch::randn({8, 4});
+  sgd.zero_grad();
+  auto loss = net->forward(x).pow(2).mean();
+  loss.backward();
+  sgd.step();
+  return loss.item<double>();
+}
+}  // namespace
+
+TEST_CASE("checkpoint: a saved run continues exactly as the uninterrupted one") {
+  TempDir dir("nas_checkpoint_test");
+  torch::manual_seed(0);
+  Net net;
+  torch::optim::SGD sgd(net->parameters(), torch::optim::SGDOptions(0.1).momentum(0.9));
+  nas::Rng rng(42);
+  for (int i = 0; i < 3; ++i) step(net, sgd);
+  (void)rng();
+
+  nas::Checkpoint c;
+  c.put("net", *net);
+  c.put("sgd", sgd);
+  c.put_tensor("alpha", torch::arange(6.0).view({2, 3}));
+  c.put_text("history", "{\"trial\": 0}\n");
+  c.put_int("epoch", 3);
+  c.put_rng("sampler", rng);
+  c.put_torch_rng("torch");
+  c.save(dir.path / "state.pt");
+  CHECK_FALSE(fs::exists(dir.path / "state.pt.tmp"));
+
+  // the uninterrupted run
+  const double next_loss = step(net, sgd);
+  const auto next_draw = rng();
+  const auto next_weight = net->fc->weight.clone();
+
+  // a fresh process: new objects, state from the file
+  torch::manual_seed(123);
+  Net net2;
+  torch::optim::SGD sgd2(net2->parameters(), torch::optim::SGDOptions(0.1).momentum(0.9));
+  nas::Rng rng2(7);
+  const auto r = nas::Checkpoint::load(dir.path / "state.pt");
+  r.get("net", *net2);
+  r.get("sgd", sgd2);
+  r.get_rng("sampler", rng2);
+  r.get_torch_rng("torch");
+  CHECK(r.get_int("epoch") == 3);
+  CHECK(r.get_text("history") == "{\"trial\": 0}\n");
+  CHECK(torch::equal(r.get_tensor("alpha"), torch::arange(6.0).view({2, 3})));
+  CHECK(r.contains("net"));
+  CHECK_FALSE(r.contains("other"));
+  CHECK(step(net2, sgd2) == next_loss);  // same data, same weights, same momentum
+  CHECK(rng2() == next_draw);
+  CHECK(torch::equal(net2->fc->weight, next_weight));
+  CHECK(torch::equal(net2->bn->running_mean, net->bn->running_mean));
+}
+
+TEST_CASE("checkpoint: errors name the file and the entry; a failed save keeps the old file") {
+  TempDir dir("nas_checkpoint_bad");
+  Net net;
+  nas::Checkpoint c;
+  c.put("net", *net);
+  c.put_int("epoch", 1);
+  c.save(dir.path / "state.pt");
+  const auto size = fs::file_size(dir.path / "state.pt");
+
+  CHECK_THROWS_WITH_AS(c.save(dir.path / "absent" / "state.pt"),
+                       doctest::Contains("does the folder exist"), c10::Error);
+  CHECK(fs::file_size(dir.path / "state.pt") == size);
+
+  const auto r = nas::Checkpoint::load(dir.path / "state.pt");
+  CHECK_THROWS_WITH_AS((void)r.get_int("step"), doctest::Contains("no entry 'int.step'"),
+                       c10::Error);
+  torch::nn::Linear other(5, 5);
+  CHECK_THROWS_WITH_AS(r.get("net", *other), doctest::Contains("does not match"), c10::Error);
+  CHECK_THROWS_WITH_AS((void)nas::Checkpoint::load(dir.path / "none.pt"),
+                       doctest::Contains("no checkpoint at"), c10::Error);
+
+  // a truncated file (a copy cut in half) and a file of another kind
+  {
+    std::ifstream in(dir.path / "state.pt", std::ios::binary);
+    std::string bytes(static_cast<std::size_t>(fs::file_size(dir.path / "state.pt")), '\0');
+    in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    std::ofstream(dir.path / "half.pt", std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+  }
+  CHECK_THROWS_WITH_AS((void)nas::Checkpoint::load(dir.path / "half.pt"),
+                       doctest::Contains("not a readable checkpoint"), c10::Error);
+  std::ofstream(dir.path / "text.pt") << "hello";
+  CHECK_THROWS_AS((void)nas::Checkpoint::load(dir.path / "text.pt"), c10::Error);
+}
+
+namespace {
+// Architectures of the DARTS space scored by their share of sep_conv_3x3 ops.
+double sep_share(const nas::Genotype<nas::spaces::darts>& g) {
+  double n = 0, sep = 0;
+  g.for_each_cell([&](const auto& c) {
+    for (std::size_t e = 0; e < c.edge_count; ++e)
+      if (const auto op = c.op_name(e)) {
+        n += 1;
+        sep += *op == "sep_conv_3x3" ? 1 : 0;
+      }
+  });
+  return sep / n;
+}
+
+// Runs `total` trials straight, and `total` trials with a checkpoint after `cut` and a
+// restart from it into fresh objects; the two histories must be the same (wall times aside).
+template <class Make>
+void check_resume(Make make, std::size_t cut, std::size_t total) {
+  using S = nas::spaces::darts;
+  auto eval = [](const nas::Genotype<S>& g) { return sep_share(g); };
+  auto strip = [](nas::History<S> h) {
+    for (auto& t : h.trials) t.seconds = 0.0;
+    return h;
+  };
+  auto straight = make(0);
+  const auto full = nas::run_trials(straight, eval, {.trials = total});
+
+  TempDir dir("nas_resume_test");
+  {
+    auto first = make(0);
+    const auto part = nas::run_trials(first, eval, {.trials = cut});
+    nas::Checkpoint c;
+    first.save(c, "strategy");
+    c.put_text("history", part.history.jsonl());
+    c.save(dir.path / "search.pt");
+  }
+  auto resumed = make(99);  // another seed: everything must come from the checkpoint
+  const auto c = nas::Checkpoint::load(dir.path / "search.pt");
+  resumed.load(c, "strategy");
+  const auto rest = nas::run_trials(resumed, eval, {.trials = total - cut, .reuse_history = true},
+                                    {}, {}, nas::History<S>::parse_jsonl(c.get_text("history")));
+  CHECK(strip(rest.history) == strip(full.history));
+  CHECK(rest.genotype == full.genotype);
+}
+}  // namespace
+
+TEST_CASE("checkpoint: random search, evolution and REINFORCE resume to the same history") {
+  using S = nas::spaces::darts;
+  check_resume([](std::uint64_t seed) { return nas::RandomSearch<S>({.seed = seed}); }, 7, 15);
+  check_resume(
+      [](std::uint64_t seed) {
+        return nas::Evolution<S>({.population = 6, .sample = 3, .seed = seed});
+      },
+      11, 30);
+  check_resume(
+      [](std::uint64_t seed) {
+        torch::manual_seed(seed);
+        return nas::Reinforce<S>(nas::Controller<S>({.hidden = 16}),
+                                 {.children = 4, .learning_rate = 0.05, .seed = seed});
+      },
+      10, 24);  // the cut falls between two controller updates: pending children are saved
+}
