@@ -13,7 +13,10 @@
 #include <cstdint>
 #include <cstdio>
 #include <exception>
+#include <fstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <nas/data/idx.hpp>
 #include <nas/nas.hpp>
@@ -33,6 +36,7 @@ struct Settings {
   std::uint64_t seed = 0;
   int threads = 0;
   std::string data = nas::data::fashion_mnist_dir.string();
+  std::string plots;  // prefix of the SVG plots (empty: none)
 };
 
 // Accuracy of the supernet in evaluation mode (GDAS: the argmax op of every edge).
@@ -53,18 +57,73 @@ double accuracy(Net& net, const nas::Data& data) {
   return static_cast<double>(correct) / static_cast<double>(data.size());
 }
 
+// Writes `<prefix>curves.svg` (losses and accuracies per epoch) and, per cell kind,
+// `<prefix>alpha_<kind>.svg` (softmax(alpha) of every edge over the epochs, a line per op).
+template <class S>
+void write_plots(const std::string& prefix, const std::vector<nas::EpochReport<S>>& reports,
+                 const std::vector<std::vector<torch::Tensor>>& weights) {
+  std::vector<double> tl, vl, ta, va;
+  for (const auto& r : reports) {
+    tl.push_back(r.train_loss);
+    vl.push_back(r.valid_loss);
+    ta.push_back(r.train_accuracy);
+    va.push_back(r.valid_accuracy);
+  }
+  const auto write = [](const std::string& file, const std::string& svg) {
+    std::ofstream(file) << svg;
+    std::printf("wrote %s\n", file.c_str());
+  };
+  write(prefix + "curves.svg",
+        nas::viz::to_svg({{"loss", {{"train (weights)", tl}, {"valid (architecture)", vl}}},
+                          {"accuracy", {{"train (weights)", ta}, {"valid (architecture)", va}}}},
+                         {.title = "search curves"}));
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    (([&] {
+       using C = typename S::template cell_at<I>;
+       std::vector<nas::viz::Panel> panels;
+       for (std::size_t e = 0; e < C::edge_count; ++e) {
+         nas::viz::Panel panel{
+             std::to_string(C::edges[e].from) + " -> " + std::to_string(C::edges[e].to), {}};
+         for (std::size_t o = 0; o < C::op_count; ++o) {
+           nas::viz::Series line{std::string(C::ops::names[o]), {}};
+           for (const auto& epoch : weights)
+             line.values.push_back(
+                 epoch[I][static_cast<std::int64_t>(e)][static_cast<std::int64_t>(o)]
+                     .template item<double>());
+           panel.series.push_back(std::move(line));
+         }
+         panels.push_back(std::move(panel));
+       }
+       write(prefix + "alpha_" + std::string(C::name) + ".svg",
+             nas::viz::to_svg(panels, {.title = "softmax(alpha) of the '" + std::string(C::name) +
+                                                "' cell per edge",
+                                       .columns = 4,
+                                       .unit_range = true}));
+     }()),
+     ...);
+  }
+  (std::make_index_sequence<S::cell_count>{});
+}
+
 template <class S, class Strategy, class Net>
 void run(const char* name, Strategy& strategy, Net& net, const nas::Data& train,
-         const nas::Data& test) {
+         const nas::Data& test, const std::string& plots) {
   std::int64_t arch = 0;
   for (const auto& a : net->arch_parameters()) arch += a.numel();
   std::printf("== %s: %lld weights, %lld architecture parameters\n", name,
               static_cast<long long>(nas::parameter_count(*net) - arch),
               static_cast<long long>(arch));
+  std::vector<nas::EpochReport<S>> reports;
+  std::vector<std::vector<torch::Tensor>> weights;  // per epoch, per cell kind: softmax(alpha)
   nas::Callbacks<S> callbacks;
-  callbacks.on_epoch = [](const nas::EpochReport<S>& r) {
+  callbacks.on_epoch = [&](const nas::EpochReport<S>& r) {
     std::printf("%s\n", r.line().c_str());
     std::fflush(stdout);
+    reports.push_back(r);
+    std::vector<torch::Tensor> w;
+    for (const auto& a : net->arch_parameters())
+      w.push_back(torch::softmax(a.detach(), -1).clone());
+    weights.push_back(std::move(w));
   };
   const auto start = std::chrono::steady_clock::now();
   const auto result = strategy.search(train, callbacks);
@@ -73,6 +132,9 @@ void run(const char* name, Strategy& strategy, Net& net, const nas::Data& train,
   std::printf("%s derived: %s\n", name, nas::to_string(result.genotype).c_str());
   std::printf("%s: %.1f s, parameter-free ops %zu, supernet test accuracy %.3f\n", name, seconds,
               nas::parameter_free_count(*net, result.genotype), accuracy(net, test));
+  if (!plots.empty())
+    write_plots<S>(plots + (std::string(name).starts_with("GDAS") ? "gdas_" : "darts_"), reports,
+                   weights);
 }
 
 template <class S>
@@ -88,13 +150,14 @@ void search(const Settings& s, const nas::Data& train, const nas::Data& test) {
     torch::manual_seed(s.seed);
     nas::Supernet<S, nas::relax::Softmax> net(stack);
     nas::Darts darts(net, {.order = s.order, .epochs = s.epochs, .batch_size = s.batch});
-    run<S>(s.order == 2 ? "DARTS (second order)" : "DARTS (first order)", darts, net, train, test);
+    run<S>(s.order == 2 ? "DARTS (second order)" : "DARTS (first order)", darts, net, train, test,
+           s.plots);
   }
   if (s.strategy == "gdas" || s.strategy == "both") {
     torch::manual_seed(s.seed);
     nas::Supernet<S, nas::relax::Gumbel> net(stack);
     nas::Gdas gdas(net, {.epochs = s.epochs, .batch_size = s.batch});
-    run<S>("GDAS", gdas, net, train, test);
+    run<S>("GDAS", gdas, net, train, test, s.plots);
   }
 }
 
@@ -138,6 +201,9 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   app.add_option("--data", s.data, "folder with the Fashion-MNIST .gz IDX files")
       ->capture_default_str();
+  app.add_option("--plots", s.plots,
+                 "write SVG plots of the search curves and of softmax(alpha) per edge over the "
+                 "epochs to files starting with this prefix (e.g. out/); none when empty");
   CLI11_PARSE(app, argc, argv);
   if (s.threads > 0) torch::set_num_threads(s.threads);
   try {

@@ -18,3 +18,4 @@
 #include "nas/ops/op_set.hpp"
 #include "nas/space.hpp"
 #include "nas/viz/dot.hpp"
+#include "nas/viz/plot.hpp"
