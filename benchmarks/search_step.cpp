@@ -74,9 +74,8 @@ void single_path_step(benchmark::State& state, const Size& size, Path path) {
   nas::detail::PathTrainer<space> trainer(net, {.batch_size = state.range(0), .steps = 1});
   const auto b = batch_of(size, state.range(0));
   nas::BatchStream stream({b.data, b.target}, state.range(0));
-  nas::OneShotEpoch<space> report;
-  trainer.epoch(stream, 0, 1, path, report);  // warm-up
-  for (auto _ : state) trainer.epoch(stream, 0, 1, path, report);
+  (void)trainer.epoch(stream, 0, 1, path);  // warm-up
+  for (auto _ : state) (void)trainer.epoch(stream, 0, 1, path);
   state.counters["peak_rss_MiB"] = peak_rss_mib();
 }
 

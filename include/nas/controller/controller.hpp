@@ -15,6 +15,7 @@
 
 #include <c10/util/Exception.h>
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -253,6 +254,8 @@ class ControllerImpl : public torch::nn::Module {
                                         const std::vector<bool>& allowed) const {
     logits = logits.reshape({-1}) / options_.temperature;
     if (clip > 0.0) logits = clip * torch::tanh(logits);
+    if (std::all_of(allowed.begin(), allowed.end(), [](bool a) { return a; }))
+      return torch::log_softmax(logits, 0);  // nothing to mask (most op decisions)
     std::vector<std::uint8_t> bits(allowed.begin(), allowed.end());
     const auto mask =
         torch::tensor(torch::ArrayRef<std::uint8_t>(bits), torch::kUInt8).to(logits.device());

@@ -383,25 +383,13 @@ class SupernetImpl : public torch::nn::Module {
     for_each_kind([&]<std::size_t I>() {
       using C = typename S::template cell_at<I>;
       std::vector<double> counts(C::edge_count * C::op_count, 0.0);
-      for (std::size_t i = 0; i < cells->size(); ++i) {
-        const auto cell = cells->ptr(i);
-        const detail::SearchEdges<C>* edges = nullptr;
-        if constexpr (darts_layout) {
-          if (const auto p = std::dynamic_pointer_cast<DartsSearchCellImpl<C>>(cell);
-              p && (I == reduce_index) == is_reduction(i))
-            edges = &p->edges();
-        } else {
-          if (const auto p = std::dynamic_pointer_cast<Nb201SearchCellImpl<C>>(cell))
-            edges = &p->edges();
-        }
-        if (edges == nullptr) continue;
+      for (const detail::SearchEdges<C>* edges : search_edges<I>())
         for (std::size_t e = 0; e < C::edge_count; ++e) {
           const auto children = edges->edge(e)->named_children();
           for (std::size_t k = 0; k < C::op_count; ++k)
             for (const auto& t : children[detail::module_name(C::ops::names[k])]->parameters())
               counts[e * C::op_count + k] += static_cast<double>(t.numel());
         }
-      }
       auto options = torch::TensorOptions(torch::kFloat);
       if (alphas_[I].defined()) options = options.device(alphas_[I].device());
       out.push_back(torch::tensor(counts, torch::kDouble)
@@ -525,25 +513,33 @@ class SupernetImpl : public torch::nn::Module {
           break;
         }
       parameter_free_[I].assign(C::op_count, false);
-      for (std::size_t i = 0; i < cells->size(); ++i) {
-        const auto cell = cells->ptr(i);
-        const MixedEdgeImpl<typename C::ops>* mixed = nullptr;
-        if constexpr (darts_layout) {
-          if (const auto p = std::dynamic_pointer_cast<DartsSearchCellImpl<C>>(cell);
-              p && (I == reduce_index) == is_reduction(i))
-            mixed = p->edges().edge(edge).get();
-        } else {
-          if (const auto p = std::dynamic_pointer_cast<Nb201SearchCellImpl<C>>(cell))
-            mixed = p->edges().edge(edge).get();
-        }
-        if (mixed == nullptr) continue;
-        for (std::size_t k = 0; k < C::op_count; ++k) {
-          const auto child = mixed->named_children()[detail::module_name(C::ops::names[k])];
-          parameter_free_[I][k] = child->parameters().empty();
-        }
-        break;
-      }
+      const auto all = search_edges<I>();
+      if (all.empty()) return;
+      const auto children = all.front()->edge(edge)->named_children();
+      for (std::size_t k = 0; k < C::op_count; ++k)
+        parameter_free_[I][k] =
+            children[detail::module_name(C::ops::names[k])]->parameters().empty();
     });
+  }
+
+  /// The edges of every cell of kind `I`, in stack order.
+  template <std::size_t I>
+  [[nodiscard]] std::vector<const detail::SearchEdges<typename S::template cell_at<I>>*>
+  search_edges() const {
+    using C = typename S::template cell_at<I>;
+    std::vector<const detail::SearchEdges<C>*> out;
+    for (std::size_t i = 0; i < cells->size(); ++i) {
+      const auto cell = cells->ptr(i);
+      if constexpr (darts_layout) {
+        if (const auto p = std::dynamic_pointer_cast<DartsSearchCellImpl<C>>(cell);
+            p && (I == reduce_index) == is_reduction(i))
+          out.push_back(&p->edges());
+      } else {
+        if (const auto p = std::dynamic_pointer_cast<Nb201SearchCellImpl<C>>(cell))
+          out.push_back(&p->edges());
+      }
+    }
+    return out;
   }
 
   Stack stack_;

@@ -91,11 +91,8 @@ class Enas {
     TrialCallbacks<S> trial_callbacks{callbacks.on_trial};
     for (std::int64_t epoch = 0; epoch < options_.epochs; ++epoch) {
       const auto start = std::chrono::steady_clock::now();
-      OneShotEpoch<S> report;
-      report.epoch = epoch;
-      report.epochs = options_.epochs;
-      trainer_.epoch(
-          stream, epoch, options_.epochs, [&] { return reinforce_.propose(); }, report);
+      OneShotEpoch<S> report =
+          trainer_.epoch(stream, epoch, options_.epochs, [&] { return reinforce_.propose(); });
       double reward_sum = 0.0;
       std::size_t rewards = 0;
       for (std::size_t step = 0; step < options_.controller_steps; ++step) {
@@ -123,11 +120,8 @@ class Enas {
       if (callbacks.on_epoch) callbacks.on_epoch(report);
     }
     // derive: sample candidates, keep the best on the validation data
-    const auto derive_valid =
-        options_.derive_valid_samples > 0
-            ? valid.slice(0, std::min(valid.size(), options_.derive_valid_samples))
-            : valid;
-    eval::SharedWeights<S> judge(net_, derive_valid, {.cost = options_.cost});
+    eval::SharedWeights<S> judge(net_, valid,
+                                 {.samples = options_.derive_valid_samples, .cost = options_.cost});
     std::optional<std::pair<double, Genotype<S>>> best;
     for (std::size_t i = 0; i < options_.derive_samples; ++i) {
       Genotype<S> g = reinforce_.propose();

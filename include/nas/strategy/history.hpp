@@ -20,7 +20,6 @@
 #include <sstream>
 #include <string>
 #include <string_view>
-#include <system_error>
 #include <vector>
 
 #include "nas/core/json.hpp"
@@ -28,6 +27,7 @@
 #include "nas/eval/metrics.hpp"
 #include "nas/space/format.hpp"
 #include "nas/space/genotype.hpp"
+#include "nas/train/atomic_file.hpp"
 
 namespace nas {
 
@@ -45,12 +45,13 @@ struct Trial {
 };
 
 namespace detail {
-inline std::string json_number(double v) {
-  if (!std::isfinite(v)) return "null";
+/// `v` with 17 significant digits: reads back to the same double.
+inline std::string number_text(double v) {
   char buf[40];
   const int n = std::snprintf(buf, sizeof buf, "%.17g", v);
   return {buf, static_cast<std::size_t>(n)};
 }
+inline std::string json_number(double v) { return std::isfinite(v) ? number_text(v) : "null"; }
 }  // namespace detail
 
 /// Every trial of a search, in order. `to_jsonl` writes one JSON object per line:
@@ -141,26 +142,9 @@ class History {
     return read_jsonl(is);
   }
 
-  /// Writes the history to `path` atomically (a temporary file, then a rename), so a
-  /// reader never sees half a file. Throws nas::InvalidArgument when it cannot write.
-  void save(const std::filesystem::path& path) const {
-    auto tmp = path;
-    tmp += ".tmp";
-    {
-      std::ofstream os(tmp, std::ios::binary | std::ios::trunc);
-      if (!os)
-        throw InvalidArgument("nas::History::save: cannot write '" + tmp.string() +
-                              "' (does the folder exist and is it writable?)");
-      to_jsonl(os);
-      os.flush();
-      if (!os) throw InvalidArgument("nas::History::save: writing '" + tmp.string() + "' failed");
-    }
-    std::error_code ec;
-    std::filesystem::rename(tmp, path, ec);
-    if (ec)
-      throw InvalidArgument("nas::History::save: cannot rename '" + tmp.string() + "' to '" +
-                            path.string() + "': " + ec.message());
-  }
+  /// Writes the history to `path` atomically (nas::write_atomically), so a reader never
+  /// sees half a file. Throws a c10::Error naming the path when it cannot write.
+  void save(const std::filesystem::path& path) const { write_atomically(path, jsonl()); }
 
   /// Reads JSON lines written by to_jsonl (blank lines skipped). Throws nas::ParseError
   /// naming the line and the problem.

@@ -114,10 +114,14 @@ class PathTrainer {
                                                    .weight_decay(options.weight_decay));
   }
 
-  /// One epoch; `path()` gives the architecture of each step. Fills the training fields.
+  /// One epoch of weight steps; `path()` gives the architecture of each step. Returns the
+  /// epoch's report with the training fields and its wall time filled.
   template <class Path>
-  void epoch(BatchStream& stream, std::int64_t epoch, std::int64_t epochs, Path&& path,
-             OneShotEpoch<S>& report) {
+  OneShotEpoch<S> epoch(BatchStream& stream, std::int64_t epoch, std::int64_t epochs, Path&& path) {
+    const auto start = std::chrono::steady_clock::now();
+    OneShotEpoch<S> report;
+    report.epoch = epoch;
+    report.epochs = epochs;
     const double lr =
         cosine_learning_rate(options_.learning_rate, options_.learning_rate_min, epoch, epochs);
     for (auto& group : sgd_->param_groups())
@@ -150,6 +154,9 @@ class PathTrainer {
     report.train_loss = loss_sum / static_cast<double>(count);
     report.train_accuracy = static_cast<double>(correct_sum) / static_cast<double>(count);
     report.learning_rate = lr;
+    report.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return report;
   }
 
   [[nodiscard]] torch::optim::SGD& optimizer() noexcept { return *sgd_; }

@@ -7,7 +7,6 @@
 
 #include <c10/util/Exception.h>
 
-#include <chrono>
 #include <cstdint>
 #include <utility>
 
@@ -61,21 +60,13 @@ class Spos {
     OneShotResult<S> result;
     BatchStream stream(train, options_.weights.batch_size);
     for (std::int64_t epoch = 0; epoch < options_.epochs; ++epoch) {
-      const auto start = std::chrono::steady_clock::now();
-      OneShotEpoch<S> report;
-      report.epoch = epoch;
-      report.epochs = options_.epochs;
-      trainer_.epoch(
-          stream, epoch, options_.epochs, [&] { return sample<S>(rng_); }, report);
-      report.seconds =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      const auto report =
+          trainer_.epoch(stream, epoch, options_.epochs, [&] { return sample<S>(rng_); });
       result.epochs.push_back(report);
       if (callbacks.on_epoch) callbacks.on_epoch(report);
     }
-    const auto scored = options_.valid_samples > 0
-                            ? valid.slice(0, std::min(valid.size(), options_.valid_samples))
-                            : valid;
-    eval::SharedWeights<S> evaluator(net_, scored, {.cost = options_.cost});
+    eval::SharedWeights<S> evaluator(net_, valid,
+                                     {.samples = options_.valid_samples, .cost = options_.cost});
     Evolution<S> evolution(options_.evolution);
     auto run =
         run_trials(evolution, evaluator, {.trials = options_.trials, .round = options_.epochs},

@@ -6,7 +6,6 @@
 #include <c10/util/Exception.h>
 
 #include <cmath>
-#include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <string_view>
@@ -24,9 +23,7 @@ template <search_space S>
 std::string scored_lines(const std::vector<std::pair<double, Genotype<S>>>& items) {
   std::string out;
   for (const auto& [v, g] : items) {
-    char buf[40];
-    const int n = std::snprintf(buf, sizeof buf, "%.17g", v);
-    out.append(buf, static_cast<std::size_t>(n));
+    out += number_text(v);
     out += '\t';
     out += to_string(g);
     out += '\n';
@@ -52,12 +49,6 @@ std::vector<std::pair<double, Genotype<S>>> parse_scored_lines(std::string_view 
     out.emplace_back(v, parse<S>(std::string_view(line).substr(tab + 1)));
   }
   return out;
-}
-
-inline std::string number_text(double v) {
-  char buf[40];
-  const int n = std::snprintf(buf, sizeof buf, "%.17g", v);
-  return {buf, static_cast<std::size_t>(n)};
 }
 
 inline double text_number(const std::string& text, const std::string& what) {
