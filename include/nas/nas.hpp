@@ -29,6 +29,7 @@
 #include "nas/relax/single_path.hpp"
 #include "nas/relax/softmax.hpp"
 #include "nas/spaces/darts.hpp"
+#include "nas/spaces/mobile.hpp"
 #include "nas/spaces/nb201.hpp"
 #include "nas/strategy/bilevel.hpp"
 #include "nas/strategy/common.hpp"

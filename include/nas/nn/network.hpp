@@ -3,7 +3,8 @@
 /// nas::Network<Space>: the discrete network a genotype stands for, for any space of a
 /// layout nas knows how to stack: DARTS-style spaces (nas::DartsNetworkImpl, on the
 /// DARTS CIFAR or ImageNet skeleton) and NAS-Bench-201-style spaces
-/// (nas::Nb201NetworkImpl, on the NAS-Bench-201 skeleton).
+/// (nas::Nb201NetworkImpl, on the NAS-Bench-201 skeleton), layer-wise chain spaces
+/// (nas::MobileNetworkImpl, on ProxylessNAS's mobile skeleton).
 
 #include <cstdint>
 #include <type_traits>
@@ -11,6 +12,7 @@
 #include <torch/utils.h>
 
 #include "nas/nn/darts_network.hpp"
+#include "nas/nn/mobile_network.hpp"
 #include "nas/nn/nb201_network.hpp"
 #include "nas/nn/stack.hpp"
 #include "nas/ops/op_set.hpp"
@@ -41,9 +43,12 @@ struct network_impl {
                 "module (TORCH_MODULE); adapt another type through nas::operation_traits");
   static_assert(darts_style_space<S> || nb201_style_space<S>,
                 "nas::Network stacks DARTS-style spaces (cells \"normal\" and \"reduce\", 2 "
-                "inputs, concatenated outputs) and NAS-Bench-201-style spaces (one cell kind, 1 "
-                "input, output the last node); this space is neither");
-  using type = std::conditional_t<darts_style_space<S>, DartsNetworkImpl<S>, Nb201NetworkImpl<S>>;
+                "inputs, concatenated outputs), NAS-Bench-201-style spaces (one cell kind, 1 "
+                "input, output the last node) and layer-wise spaces (one chain cell); this space "
+                "is none of them");
+  using type = std::conditional_t<
+      darts_style_space<S>, DartsNetworkImpl<S>,
+      std::conditional_t<mobile_style_space<S>, MobileNetworkImpl<S>, Nb201NetworkImpl<S>>>;
 };
 }  // namespace detail
 

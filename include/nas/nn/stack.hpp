@@ -17,11 +17,14 @@ enum class Skeleton : std::uint8_t {
   darts_cifar,     ///< 3x3 conv stem (channels x stem_multiplier), 32x32 inputs
   darts_imagenet,  ///< three stride-2 3x3 conv stems (the "mobile" setting), 224x224 inputs
   nb201,           ///< NAS-Bench-201: 3 stages of `layers` cells, residual reduction blocks
+  mobile,  ///< ProxylessNAS's MobileNetV2-like body: stride-2 stem, 6 stages of searched layers
 };
 
 /// The run-time sizes of a network: the same genotype builds a small proxy and the
 /// big final network. DARTS skeletons: `layers` cells, reduction cells at 1/3 and 2/3
-/// of the depth. NAS-Bench-201: `layers` cells in each of 3 stages.
+/// of the depth. NAS-Bench-201: `layers` cells in each of 3 stages. Mobile: the depth is
+/// the space's (one searched layer per edge); `channels` is the width of the first block
+/// (16 in ProxylessNAS; the stage widths scale with it).
 struct Stack {
   std::int64_t layers = 8;          ///< cells (NAS-Bench-201: cells per stage)
   std::int64_t channels = 16;       ///< channels of the first cells (doubled at each reduction)

@@ -32,6 +32,7 @@
 #include "nas/core/fixed_string.hpp"
 #include "nas/nn/darts_network.hpp"
 #include "nas/nn/mixed_edge.hpp"
+#include "nas/nn/mobile_network.hpp"
 #include "nas/nn/nb201_network.hpp"
 #include "nas/nn/network.hpp"
 #include "nas/nn/stack.hpp"
@@ -174,6 +175,31 @@ class Nb201SearchCellImpl : public torch::nn::Module {
   detail::SearchEdges<C> edges_;
 };
 
+/// The searched layers of a layer-wise (chain) space: a nas::MixedEdge per layer, each
+/// with the shape nas::mobile_layout gives it.
+template <cell_kind C>
+class MobileSearchLayersImpl : public torch::nn::Module {
+ public:
+  MobileSearchLayersImpl(const MobileLayout& layout, bool affine, bool track) {
+    edges_.build(*this, [&](const Edge& edge) {
+      const auto& l = layout.layers[edge.from];
+      return OpArgs{l.in, l.out, l.stride, affine, track};
+    });
+  }
+  torch::Tensor forward(const torch::Tensor& x, const EdgeMix& mix) {
+    std::vector<torch::Tensor> states(C::dag.node_count());
+    states[0] = x;
+    edges_.run(states, mix);
+    TORCH_CHECK(states.back().defined(), "the last layer of a '", C::name,
+                "' chain received no input on this path");
+    return states.back();
+  }
+  [[nodiscard]] const detail::SearchEdges<C>& edges() const noexcept { return edges_; }
+
+ private:
+  detail::SearchEdges<C> edges_;
+};
+
 namespace detail {
 template <class R>
 concept follows_path = relaxation<R> && requires(R& r, std::vector<std::vector<std::size_t>> v) {
@@ -204,9 +230,11 @@ class SupernetImpl : public torch::nn::Module {
                 "module (TORCH_MODULE); adapt another type through nas::operation_traits");
   static_assert(detail::darts_style_space<S> || detail::nb201_style_space<S>,
                 "nas::Supernet stacks DARTS-style spaces (cells \"normal\" and \"reduce\", 2 "
-                "inputs, concatenated outputs) and NAS-Bench-201-style spaces (one cell kind, 1 "
-                "input, output the last node); this space is neither");
+                "inputs, concatenated outputs), NAS-Bench-201-style spaces (one cell kind, 1 "
+                "input, output the last node) and layer-wise spaces (one chain cell); this space "
+                "is none of them");
   static constexpr bool darts_layout = detail::darts_style_space<S>;
+  static constexpr bool mobile_layout_ = !darts_layout && detail::mobile_style_space<S>;
 
  public:
   using space = S;
@@ -232,6 +260,11 @@ class SupernetImpl : public torch::nn::Module {
       TORCH_CHECK(stack.channels % 2 == 0, "nas::Supernet needs an even channel count; got ",
                   stack.channels);
       build_darts(options.affine, track);
+    } else if constexpr (mobile_layout_) {
+      TORCH_CHECK(stack.skeleton == Skeleton::mobile,
+                  "a layer-wise (chain) space is stacked on Skeleton::mobile; set "
+                  "Stack::skeleton = nas::Skeleton::mobile");
+      build_mobile(options.affine, track);
     } else {
       TORCH_CHECK(stack.skeleton == Skeleton::nb201,
                   "a NAS-Bench-201-style space is stacked on Skeleton::nb201; set "
@@ -258,7 +291,7 @@ class SupernetImpl : public torch::nn::Module {
     TORCH_CHECK(x.dim() == 4 && x.size(1) == stack_.input_channels,
                 "nas::Supernet expects images [N, ", stack_.input_channels,
                 ", H, W] (Stack::input_channels); got a tensor of shape ", x.sizes());
-    TORCH_CHECK(x.size(2) % 4 == 0 && x.size(3) % 4 == 0,
+    TORCH_CHECK(mobile_layout_ || (x.size(2) % 4 == 0 && x.size(3) % 4 == 0),
                 "nas::Supernet needs a height and width divisible by 4 (two reductions halve "
                 "them); got ",
                 x.size(2), "x", x.size(3));
@@ -283,6 +316,12 @@ class SupernetImpl : public torch::nn::Module {
         s1 = next;
       }
       return classifier(torch::adaptive_avg_pool2d(s1, {1, 1}).flatten(1));
+    } else if constexpr (mobile_layout_) {
+      torch::Tensor y = stem->forward(x);
+      y = detail::checked(cells->template ptr<MobileSearchLayersImpl<cell0>>(0))
+              .forward(y, mixes[0]);
+      y = lastact->forward(y);
+      return classifier(torch::adaptive_avg_pool2d(y, {1, 1}).flatten(1));
     } else {
       torch::Tensor y = stem->forward(x);
       for (std::size_t i = 0; i < cells->size(); ++i) {
@@ -415,7 +454,8 @@ class SupernetImpl : public torch::nn::Module {
 
   torch::nn::Sequential stem{nullptr};
   torch::nn::ModuleList cells{nullptr};
-  torch::nn::Sequential lastact{nullptr};  ///< NAS-Bench-201 skeleton only
+  /// NAS-Bench-201 skeleton: BN and ReLU; mobile skeleton: the 1x1 feature-mix layer
+  torch::nn::Sequential lastact{nullptr};
   torch::nn::Linear classifier{nullptr};
 
  private:
@@ -501,6 +541,28 @@ class SupernetImpl : public torch::nn::Module {
     classifier = register_module("classifier", torch::nn::Linear(c_prev, s.classes));
   }
 
+  void build_mobile(bool affine, bool track) {
+    const auto& s = stack_;
+    const MobileLayout layout = mobile_layout(cell0::edge_count, s);
+    stem = register_module(
+        "stem", torch::nn::Sequential(
+                    torch::nn::Conv2d(torch::nn::Conv2dOptions(s.input_channels, layout.stem, 3)
+                                          .stride(2)
+                                          .padding(1)
+                                          .bias(false)),
+                    torch::nn::BatchNorm2d(layout.stem), torch::nn::ReLU6(),
+                    ops::MBConv<3, 1>(OpArgs{layout.stem, layout.first, 1, true})));
+    cells = register_module("cells", torch::nn::ModuleList());
+    cells->push_back(std::make_shared<MobileSearchLayersImpl<cell0>>(layout, affine, track));
+    lastact = register_module(
+        "lastact",
+        torch::nn::Sequential(
+            torch::nn::Conv2d(
+                torch::nn::Conv2dOptions(layout.layers.back().out, layout.head, 1).bias(false)),
+            torch::nn::BatchNorm2d(layout.head), torch::nn::ReLU6()));
+    classifier = register_module("classifier", torch::nn::Linear(layout.head, s.classes));
+  }
+
   // For each cell kind and op: whether the op's module on a stride-1 edge of the first
   // cell of the kind has no parameters.
   void find_parameter_free_ops() {
@@ -533,6 +595,9 @@ class SupernetImpl : public torch::nn::Module {
       if constexpr (darts_layout) {
         if (const auto p = std::dynamic_pointer_cast<DartsSearchCellImpl<C>>(cell);
             p && (I == reduce_index) == is_reduction(i))
+          out.push_back(&p->edges());
+      } else if constexpr (mobile_layout_) {
+        if (const auto p = std::dynamic_pointer_cast<MobileSearchLayersImpl<C>>(cell))
           out.push_back(&p->edges());
       } else {
         if (const auto p = std::dynamic_pointer_cast<Nb201SearchCellImpl<C>>(cell))

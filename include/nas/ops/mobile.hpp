@@ -150,4 +150,12 @@ using proxyless_ops =
           Op<"5x5_MBConv3", MBConv<5, 3>>, Op<"5x5_MBConv6", MBConv<5, 6>>,
           Op<"7x7_MBConv3", MBConv<7, 3>>, Op<"7x7_MBConv6", MBConv<7, 6>>, Op<"zero", Zero>>;
 
+/// The candidates of nas::spaces::mobile: ProxylessNAS's six MBConv blocks and FBNet's
+/// `skip` (the layer left out where its shape allows, a 1x1 projection where it does
+/// not), so that every layer of a chain, the stride-2 ones included, may be skipped.
+using mobile_ops =
+    OpSet<Op<"3x3_MBConv3", MBConv<3, 3>>, Op<"3x3_MBConv6", MBConv<3, 6>>,
+          Op<"5x5_MBConv3", MBConv<5, 3>>, Op<"5x5_MBConv6", MBConv<5, 6>>,
+          Op<"7x7_MBConv3", MBConv<7, 3>>, Op<"7x7_MBConv6", MBConv<7, 6>>, Op<"skip", Skip>>;
+
 }  // namespace nas::ops
