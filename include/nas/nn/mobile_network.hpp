@@ -46,9 +46,12 @@ consteval bool is_chain_cell() {
     if (C::edges[e].from != e || C::edges[e].to != e + 1) return false;
   return true;
 }
-/// One cell kind whose DAG is a chain (nas::chain_dag): a layer-wise space.
+/// One cell kind whose DAG is a chain (nas::chain_dag) of at least 6 layers (one per
+/// stage of the mobile skeleton): a layer-wise space. Shorter chains are NAS-Bench-201-style
+/// cells.
 template <class S>
-concept mobile_style_space = S::cell_count == 1 && is_chain_cell<typename S::template cell_at<0>>();
+concept mobile_style_space = S::cell_count == 1 && is_chain_cell<typename S::template cell_at<0>>() &&
+                             S::template cell_at<0>::edge_count >= 6;
 }  // namespace detail
 
 /// The shape of one searched layer of the mobile skeleton.

@@ -23,14 +23,21 @@ template <search_space S>
   g.for_each_cell([&]<class C>(const CellGenotype<C>& c) {
     if (!first_cell) out += ", ";
     first_cell = false;
-    out += json::quote(C::name) + ": {\"edges\": [";
+    out += json::quote(C::name);
+    out += ": {\"edges\": [";
     bool first = true;
     for (std::size_t e = 0; e < C::edge_count; ++e) {
       for (std::size_t op : c.ops(e)) {
         if (!first) out += ", ";
         first = false;
-        out += "[" + std::to_string(C::edges[e].from) + ", " + std::to_string(C::edges[e].to) +
-               ", " + json::quote(C::ops::names[op]) + "]";
+        // appended piece by piece: GCC 12 at -O3 misreads "literal" + std::string
+        out += '[';
+        out += std::to_string(C::edges[e].from);
+        out += ", ";
+        out += std::to_string(C::edges[e].to);
+        out += ", ";
+        out += json::quote(C::ops::names[op]);
+        out += ']';
       }
     }
     out += "]";
@@ -47,7 +54,8 @@ template <search_space S>
     }
     out += "}";
   });
-  return out + "}";
+  out += '}';
+  return out;
 }
 
 /// Reads the JSON written by nas::to_json (member order free, spaces free).

@@ -15,12 +15,15 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 
 #include "nas/nn/supernet.hpp"
 #include "nas/strategy/common.hpp"
 #include "nas/strategy/derive.hpp"
+#include "nas/train/checkpoint.hpp"
 
 namespace nas::detail {
 
@@ -66,12 +69,21 @@ class Bilevel {
   /// Runs the whole search: `train` feeds the weight steps, `valid` the architecture
   /// steps; each epoch has as many steps as `train` has batches. Batches go to the
   /// supernet's device. Returns the final derived architecture and every epoch's report.
+  ///
+  /// Resumable: the search goes on from the epoch after the last one completed, by an
+  /// earlier call or by the state load() restored (a finished search returns its result
+  /// again). Call save() in `callbacks.on_epoch` to checkpoint after every epoch.
   SearchResult<S> search(const Data& train, const Data& valid, const Callbacks<S>& callbacks = {}) {
-    BatchStream train_batches(train, options_.batch_size);
-    BatchStream valid_batches(valid, options_.batch_size);
-    SearchResult<S> result;
-    std::int64_t step = 0;
-    for (std::int64_t epoch = 0; epoch < options_.epochs; ++epoch) {
+    train_stream_.emplace(train, options_.batch_size);
+    valid_stream_.emplace(valid, options_.batch_size);
+    if (pending_) {
+      train_stream_->load(*pending_, "pending.train_stream");
+      valid_stream_->load(*pending_, "pending.valid_stream");
+      pending_.reset();
+    }
+    auto& result = progress_;
+    for (std::int64_t epoch = next_epoch_;
+         epoch < options_.epochs && result.stop == StopReason::completed; ++epoch) {
       const auto start = std::chrono::steady_clock::now();
       set_epoch(epoch);
       net_->train();
@@ -82,18 +94,26 @@ class Bilevel {
       report.tau = static_cast<Derived&>(*this).tau();
       StepReport sum;
       const auto device = device_of(*net_);
-      for (std::int64_t i = 0; i < train_batches.batches(); ++i) {
-        const Batch t = train_batches.next(device);
-        const Batch v = valid_batches.next(device);
-        const StepReport r = static_cast<Derived&>(*this).step(t, v);
+      for (std::int64_t i = 0; i < train_stream_->batches(); ++i) {
+        const Batch t = train_stream_->next(device);
+        const Batch v = valid_stream_->next(device);
+        StepReport r;
+        try {
+          r = static_cast<Derived&>(*this).step(t, v);
+        } catch (const NonFiniteLoss&) {
+          if (!options_.skip_nonfinite) throw;
+          ++report.skipped;
+          ++step_;
+          continue;
+        }
         sum.train_loss += r.train_loss * static_cast<double>(r.train_count);
         sum.valid_loss += r.valid_loss * static_cast<double>(r.valid_count);
         sum.train_correct += r.train_correct;
         sum.train_count += r.train_count;
         sum.valid_correct += r.valid_correct;
         sum.valid_count += r.valid_count;
-        if (callbacks.on_step) callbacks.on_step(step, r);
-        ++step;
+        if (callbacks.on_step) callbacks.on_step(step_, r);
+        ++step_;
       }
       const auto ratio = [](double a, std::int64_t n) {
         return n == 0 ? 0.0 : a / static_cast<double>(n);
@@ -108,16 +128,77 @@ class Bilevel {
       report.seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       result.history.push_back(report);
-      if (callbacks.on_epoch) callbacks.on_epoch(report);
       result.genotype = report.genotype;
+      next_epoch_ = epoch + 1;
       if (options_.stop_at_identity_ops > 0 &&
-          max_identity_per_cell(report.genotype) >= options_.stop_at_identity_ops) {
+          max_identity_per_cell(report.genotype) >= options_.stop_at_identity_ops)
         result.stop = StopReason::identity_ops;
-        break;
-      }
+      if (callbacks.on_epoch) callbacks.on_epoch(report);
     }
     if (result.history.empty()) result.genotype = genotype();
     return result;
+  }
+
+  /// Epochs completed so far (by search, or restored by load).
+  [[nodiscard]] std::int64_t epochs_done() const noexcept { return next_epoch_; }
+
+  /// Saves the whole search state as entries `<prefix>.*` of `c`: the supernet (weights
+  /// and architecture parameters), both optimizers, the epochs done and their reports,
+  /// where both batch streams are, and torch's CPU generator. Call it between epochs
+  /// (in `on_epoch`); a search resumed from it ends as the uninterrupted one would.
+  void save(Checkpoint& c, const std::string& prefix) const {
+    c.put_text(prefix + ".strategy", Derived::strategy_name);
+    c.put(prefix + ".supernet", *net_);
+    c.put(prefix + ".weight_optimizer", weights_);
+    c.put(prefix + ".arch_optimizer", arch_);
+    c.put_int(prefix + ".epochs_done", next_epoch_);
+    c.put_int(prefix + ".step", step_);
+    c.put_int(prefix + ".stopped", progress_.stop == StopReason::completed ? 0 : 1);
+    c.put_text(prefix + ".epochs", epoch_lines(progress_.history));
+    if (train_stream_) {
+      train_stream_->save(c, prefix + ".train_stream");
+      valid_stream_->save(c, prefix + ".valid_stream");
+    } else {
+      TORCH_CHECK(pending_.has_value(),
+                  "save() before search(): nothing to resume yet (call it in on_epoch)");
+      detail::copy_stream(*pending_, "pending.train_stream", c, prefix + ".train_stream");
+      detail::copy_stream(*pending_, "pending.valid_stream", c, prefix + ".valid_stream");
+    }
+    c.put_torch_rng(prefix + ".torch_rng");
+  }
+
+  /// Restores what save() wrote (into a strategy built with the same space, sizes and
+  /// options); the next search() goes on from there.
+  void load(const Checkpoint& c, const std::string& prefix) {
+    const auto& kind = c.get_text(prefix + ".strategy");
+    TORCH_CHECK(kind == Derived::strategy_name, "the checkpoint holds a '", kind,
+                "' search; this is nas::", Derived::strategy_name,
+                " (resume with the strategy that wrote it)");
+    const auto done = c.get_int(prefix + ".epochs_done");
+    TORCH_CHECK(done >= 0 && done <= options_.epochs, "the checkpoint has ", done,
+                " epochs done; this search plans ", options_.epochs,
+                " (resume with the same number of epochs)");
+    c.get(prefix + ".supernet", *net_);
+    c.get(prefix + ".weight_optimizer", weights_);
+    c.get(prefix + ".arch_optimizer", arch_);
+    progress_ = {};
+    progress_.history = parse_epoch_lines<S>(c.get_text(prefix + ".epochs"),
+                                             "checkpoint entry '" + prefix + ".epochs'");
+    TORCH_CHECK(static_cast<std::int64_t>(progress_.history.size()) == done,
+                "checkpoint entry '", prefix, ".epochs' has ", progress_.history.size(),
+                " reports for ", done, " epochs done");
+    if (!progress_.history.empty()) progress_.genotype = progress_.history.back().genotype;
+    progress_.stop = c.get_int(prefix + ".stopped") != 0 ? StopReason::identity_ops
+                                                          : StopReason::completed;
+    next_epoch_ = done;
+    step_ = c.get_int(prefix + ".step");
+    if (done > 0) set_epoch(std::min(done, options_.epochs - 1));
+    pending_.emplace();  // only where the streams were
+    detail::copy_stream(c, prefix + ".train_stream", *pending_, "pending.train_stream");
+    detail::copy_stream(c, prefix + ".valid_stream", *pending_, "pending.valid_stream");
+    train_stream_.reset();
+    valid_stream_.reset();
+    c.get_torch_rng(prefix + ".torch_rng");
   }
 
   /// Splits `train` by `options.train_portion` (weights on the first part, architecture
@@ -173,10 +254,19 @@ class Bilevel {
     return arch_.param_groups().front().params();
   }
 
-  static void check_finite(const torch::Tensor& l, const char* step) {
-    TORCH_CHECK(std::isfinite(l.template item<double>()), "the ", step, " loss is not finite (",
-                l.template item<double>(),
-                "); lower the learning rate, or check the data for NaN or infinite values");
+  void check_finite(const torch::Tensor& l, const char* step) const {
+    const double v = l.template item<double>();
+    if (std::isfinite(v)) return;
+    std::string what = "the ";
+    what += step;
+    what += " loss is not finite (";
+    what += std::to_string(v);
+    what += ") at epoch ";
+    what += std::to_string(epoch_ + 1);
+    what += "; lower the learning rate, check the data for NaN or infinite values, or skip "
+            "such steps (skip_nonfinite)";
+    throw NonFiniteLoss(c10::SourceLocation{__func__, __FILE__, static_cast<std::uint32_t>(__LINE__)},
+                        what);
   }
 
   Supernet<S, R> net_;
@@ -186,6 +276,13 @@ class Bilevel {
   std::int64_t epoch_ = 0;
 
  private:
+  SearchResult<S> progress_;
+  std::int64_t next_epoch_ = 0;
+  std::int64_t step_ = 0;
+  std::optional<BatchStream> train_stream_;
+  std::optional<BatchStream> valid_stream_;
+  std::optional<Checkpoint> pending_;
+
   static const Options& checked(const Options& o) {
     TORCH_CHECK(o.epochs > 0, "epochs must be positive; got ", o.epochs);
     TORCH_CHECK(o.batch_size > 0, "batch_size must be positive; got ", o.batch_size);

@@ -18,13 +18,18 @@
 #include <cstdint>
 #include <cstdio>
 #include <functional>
+#include <limits>
 #include <numbers>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
+#include "nas/core/json.hpp"
 #include "nas/space/format.hpp"
 #include "nas/space/genotype.hpp"
+#include "nas/strategy/history.hpp"
+#include "nas/train/checkpoint.hpp"
 
 namespace nas {
 
@@ -74,6 +79,30 @@ class BatchStream {
   }
   /// Batches in one pass (the last may be smaller).
   [[nodiscard]] std::int64_t batches() const { return (data_.size() + batch_ - 1) / batch_; }
+  /// Saves where the stream is (the pass's order and position) as entries `<prefix>.*`.
+  void save(Checkpoint& c, const std::string& prefix) const {
+    c.put_int(prefix + ".at", at_);
+    c.put_int(prefix + ".started", order_.defined() ? 1 : 0);
+    if (order_.defined()) c.put_tensor(prefix + ".order", order_);
+  }
+  /// Restores what save() wrote; the stream must hold a data set of the same size.
+  void load(const Checkpoint& c, const std::string& prefix) {
+    const auto at = c.get_int(prefix + ".at");
+    if (c.get_int(prefix + ".started") == 0) {
+      order_ = torch::Tensor();
+      at_ = 0;
+      return;
+    }
+    const auto order = c.get_tensor(prefix + ".order");
+    TORCH_CHECK(order.dim() == 1 && order.size(0) == data_.size() && order.scalar_type() == torch::kLong,
+                "checkpoint entry '", prefix, ".order' holds an order of ", order.numel(),
+                " samples; this data set has ", data_.size(),
+                " (resume with the same data set and sizes)");
+    TORCH_CHECK(at >= 0 && at <= data_.size(), "checkpoint entry '", prefix, ".at' is out of range");
+    order_ = order.clone();
+    at_ = at;
+  }
+
   /// The next batch, moved to `device`; a new pass starts with a new order.
   Batch next(const torch::Device& device) {
     if (!order_.defined() || at_ >= data_.size()) {
@@ -92,6 +121,13 @@ class BatchStream {
   std::int64_t batch_;
   torch::Tensor order_;
   std::int64_t at_ = 0;
+};
+
+/// A loss that is not finite stopped a search step (lower the learning rate, check the
+/// data, or let the strategy skip such steps: `skip_nonfinite`).
+class NonFiniteLoss : public c10::Error {
+ public:
+  using c10::Error::Error;
 };
 
 /// The loss of a strategy: logits and targets to a scalar (default: cross entropy).
@@ -139,6 +175,65 @@ class FreezeGuard {
                        2.0;
 }
 
+namespace detail {
+/// Builds one JSON object, member by member, with numbers that read back exactly.
+class JsonObject {
+ public:
+  JsonObject& number(std::string_view key, double v) {
+    return raw(key, detail::json_number(v));
+  }
+  JsonObject& integer(std::string_view key, std::int64_t v) { return raw(key, std::to_string(v)); }
+  JsonObject& text(std::string_view key, std::string_view v) { return raw(key, json::quote(v)); }
+  JsonObject& raw(std::string_view key, std::string_view json) {
+    s_ += s_.size() == 1 ? "" : ", ";
+    s_ += json::quote(key);
+    s_ += ": ";
+    s_ += json;
+    return *this;
+  }
+  [[nodiscard]] std::string str() const { return s_ + "}"; }
+
+ private:
+  std::string s_ = "{";
+};
+/// Member `key` of a JSON object as a number (null reads as NaN); throws naming `what`.
+inline double json_member_number(const json::Value& v, std::string_view key, std::string_view what) {
+  const json::Value* m = v.find(key);
+  TORCH_CHECK(m != nullptr && (m->is_number() || m->is_null()), what, ": no number '",
+              std::string(key), "'");
+  return m->is_null() ? std::numeric_limits<double>::quiet_NaN() : m->number;
+}
+inline std::int64_t json_member_integer(const json::Value& v, std::string_view key,
+                                        std::string_view what) {
+  const double d = json_member_number(v, key, what);
+  TORCH_CHECK(std::floor(d) == d && std::fabs(d) < 1e15, what, ": '", std::string(key), "' is not an integer");
+  return static_cast<std::int64_t>(d);
+}
+inline const std::string& json_member_text(const json::Value& v, std::string_view key,
+                                           std::string_view what) {
+  const json::Value* m = v.find(key);
+  TORCH_CHECK(m != nullptr && m->is_string(), what, ": no text '", std::string(key), "'");
+  return m->string;
+}
+/// Copies the entries BatchStream::save wrote under `a` in `from` to `b` in `to`.
+inline void copy_stream(const Checkpoint& from, const std::string& a, Checkpoint& to,
+                        const std::string& b) {
+  to.put_int(b + ".at", from.get_int(a + ".at"));
+  to.put_int(b + ".started", from.get_int(a + ".started"));
+  if (from.get_int(a + ".started") != 0) to.put_tensor(b + ".order", from.get_tensor(a + ".order"));
+}
+/// Applies `f` to every non-empty line of `text`.
+template <class F>
+void for_each_line(std::string_view text, F&& f) {
+  std::size_t at = 0;
+  while (at < text.size()) {
+    const std::size_t end = std::min(text.find('\n', at), text.size());
+    if (end > at) f(text.substr(at, end - at));
+    at = end + 1;
+  }
+}
+}  // namespace detail
+
 /// What one search step measured.
 struct StepReport {
   double train_loss = 0.0;  ///< loss of the weight step's batch
@@ -164,6 +259,25 @@ struct EpochReport {
   std::size_t parameter_free_ops = 0;  ///< kept parameter-free ops in `genotype`
   std::size_t identity_ops = 0;        ///< kept identity ops (`skip_connect`) in `genotype`
   double seconds = 0.0;                ///< wall time of the epoch
+  std::int64_t skipped = 0;            ///< steps skipped for a non-finite loss
+  /// The report as one JSON object (epoch 1-based; numbers read back exactly).
+  [[nodiscard]] std::string json() const {
+    return detail::JsonObject{}
+        .integer("epoch", epoch + 1)
+        .integer("epochs", epochs)
+        .number("train_loss", train_loss)
+        .number("train_accuracy", train_accuracy)
+        .number("valid_loss", valid_loss)
+        .number("valid_accuracy", valid_accuracy)
+        .number("learning_rate", learning_rate)
+        .number("tau", tau)
+        .text("genotype", to_string(genotype))
+        .integer("parameter_free_ops", static_cast<std::int64_t>(parameter_free_ops))
+        .integer("skip_ops", static_cast<std::int64_t>(identity_ops))
+        .integer("skipped", skipped)
+        .number("seconds", seconds)
+        .str();
+  }
   /// One line for a log: epoch, losses, accuracies, parameter-free ops, genotype.
   [[nodiscard]] std::string line() const {
     std::string s = "epoch ";
@@ -194,6 +308,44 @@ struct EpochReport {
     return s;
   }
 };
+
+
+/// One JSON object per epoch report (nas::EpochReport::json), one per line.
+template <search_space S>
+[[nodiscard]] std::string epoch_lines(const std::vector<EpochReport<S>>& reports) {
+  std::string out;
+  for (const auto& r : reports) {
+    out += r.json();
+    out += '\n';
+  }
+  return out;
+}
+/// Reads what nas::epoch_lines wrote; throws a c10::Error naming `what` and the line.
+template <search_space S>
+[[nodiscard]] std::vector<EpochReport<S>> parse_epoch_lines(std::string_view text,
+                                                            std::string_view what) {
+  std::vector<EpochReport<S>> out;
+  detail::for_each_line(text, [&](std::string_view line) {
+    const json::Value v = json::parse(line);
+    EpochReport<S> r;
+    r.epoch = detail::json_member_integer(v, "epoch", what) - 1;
+    r.epochs = detail::json_member_integer(v, "epochs", what);
+    r.train_loss = detail::json_member_number(v, "train_loss", what);
+    r.train_accuracy = detail::json_member_number(v, "train_accuracy", what);
+    r.valid_loss = detail::json_member_number(v, "valid_loss", what);
+    r.valid_accuracy = detail::json_member_number(v, "valid_accuracy", what);
+    r.learning_rate = detail::json_member_number(v, "learning_rate", what);
+    r.tau = detail::json_member_number(v, "tau", what);
+    r.genotype = parse<S>(detail::json_member_text(v, "genotype", what));
+    r.parameter_free_ops =
+        static_cast<std::size_t>(detail::json_member_integer(v, "parameter_free_ops", what));
+    r.identity_ops = static_cast<std::size_t>(detail::json_member_integer(v, "skip_ops", what));
+    r.seconds = detail::json_member_number(v, "seconds", what);
+    if (v.find("skipped") != nullptr) r.skipped = detail::json_member_integer(v, "skipped", what);
+    out.push_back(std::move(r));
+  });
+  return out;
+}
 
 /// Hooks a search calls; every one is optional.
 template <search_space S>

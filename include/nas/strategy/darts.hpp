@@ -46,6 +46,9 @@ struct DartsOptions {
   /// cell keeps at least this many identity ops (`skip_connect`) in one cell; 0: off
   std::size_t stop_at_identity_ops = 0;
   LossFunction loss{};  ///< default: cross entropy
+  /// skip a step whose loss is not finite (counted in EpochReport::skipped) instead of
+  /// stopping with a nas::NonFiniteLoss error
+  bool skip_nonfinite = false;
 };
 
 /// DARTS: alternate an architecture step (Adam on the validation loss's gradient with
@@ -66,6 +69,9 @@ class Darts : public detail::Bilevel<Darts<S, R>, S, R, DartsOptions> {
   friend base;
 
  public:
+  /// The name save() records (a checkpoint of another strategy is refused).
+  static constexpr const char* strategy_name = "darts";
+
   explicit Darts(Supernet<S, R> net, const DartsOptions& options = {})
       : base(std::move(net), options) {
     TORCH_CHECK(options.order == 1 || options.order == 2,
@@ -121,6 +127,10 @@ class Darts : public detail::Bilevel<Darts<S, R>, S, R, DartsOptions> {
     {
       const auto logits = net->forward(valid.data);
       const auto l = this->loss(logits, valid.target);
+      if (!std::isfinite(l.template item<double>())) {  // put the weights back first
+        torch::NoGradGuard no_grad;
+        for (std::size_t i = 0; i < weights.size(); ++i) weights[i].detach().copy_(saved[i]);
+      }
       this->check_finite(l, "architecture");
       fill(report, l, logits, valid);
       std::vector<torch::Tensor> all(alphas);

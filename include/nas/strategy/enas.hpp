@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <utility>
 
 #include "nas/controller/controller.hpp"
@@ -78,28 +79,34 @@ class Enas {
   }
 
   /// The whole search; `objective` turns metrics into rewards (accuracy by default).
+  /// Resumable as nas::Darts::search: it goes on after the last completed epoch (call
+  /// save() in `callbacks.on_epoch` to checkpoint every epoch).
   template <objective O = objectives::Accuracy>
   OneShotResult<S> search(const Data& train, const Data& valid,
                           const OneShotCallbacks<S>& callbacks = {}, const O& score = {}) {
     train.check("nas::Enas (training data)");
     valid.check("nas::Enas (validation data)");
-    OneShotResult<S> result;
-    BatchStream stream(train, options_.weights.batch_size);
+    OneShotResult<S>& result = progress_;
+    stream_.emplace(train, options_.weights.batch_size);
+    if (pending_) {
+      stream_->load(*pending_, "pending.stream");
+      pending_.reset();
+    }
     const std::int64_t per_reward =
         options_.reward_samples > 0 ? options_.reward_samples : options_.weights.batch_size;
-    std::int64_t at = 0;
     TrialCallbacks<S> trial_callbacks{callbacks.on_trial};
-    for (std::int64_t epoch = 0; epoch < options_.epochs; ++epoch) {
+    for (std::int64_t epoch = next_epoch_; epoch < options_.epochs; ++epoch) {
       const auto start = std::chrono::steady_clock::now();
       OneShotEpoch<S> report =
-          trainer_.epoch(stream, epoch, options_.epochs, [&] { return reinforce_.propose(); });
+          trainer_.epoch(*stream_, epoch, options_.epochs, [&] { return reinforce_.propose(); });
       double reward_sum = 0.0;
       std::size_t rewards = 0;
       for (std::size_t step = 0; step < options_.controller_steps; ++step) {
-        if (at >= valid.size()) at = 0;
-        const auto end = std::min(valid.size(), at + per_reward);
-        eval::SharedWeights<S> evaluator(net_, valid.slice(at, end), {.cost = options_.cost});
-        at = end;
+        if (valid_at_ >= valid.size()) valid_at_ = 0;
+        const auto end = std::min(valid.size(), valid_at_ + per_reward);
+        eval::SharedWeights<S> evaluator(net_, valid.slice(valid_at_, end),
+                                         {.cost = options_.cost});
+        valid_at_ = end;
         const auto before = result.history.size();
         auto run = run_trials(reinforce_, evaluator,
                               {.trials = options_.controller.children, .round = epoch}, score,
@@ -117,6 +124,7 @@ class Enas {
       report.seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       result.epochs.push_back(report);
+      next_epoch_ = epoch + 1;
       if (callbacks.on_epoch) callbacks.on_epoch(report);
     }
     // derive: sample candidates, keep the best on the validation data
@@ -137,6 +145,53 @@ class Enas {
     return result;
   }
 
+  /// Epochs completed so far (by search, or restored by load).
+  [[nodiscard]] std::int64_t epochs_done() const noexcept { return next_epoch_; }
+
+  /// Saves the whole search state as entries `<prefix>.*`: the shared weights, their
+  /// optimizer, the controller with its optimizer, baseline and generator, every trial
+  /// and epoch report, where the batch stream and the validation slices are, and torch's
+  /// CPU generator. Call it between epochs (in `on_epoch`).
+  void save(Checkpoint& c, const std::string& prefix) const {
+    TORCH_CHECK(stream_.has_value() || pending_.has_value(),
+                "nas::Enas::save before search(): nothing to resume yet (call it in on_epoch)");
+    c.put_text(prefix + ".strategy", "enas");
+    c.put(prefix + ".supernet", *net_);
+    c.put(prefix + ".weight_optimizer", trainer_.optimizer());
+    reinforce_.save(c, prefix + ".controller");
+    c.put_int(prefix + ".epochs_done", next_epoch_);
+    c.put_int(prefix + ".valid_at", valid_at_);
+    c.put_text(prefix + ".epochs", epoch_lines(progress_.epochs));
+    c.put_text(prefix + ".history", progress_.history.jsonl());
+    if (stream_)
+      stream_->save(c, prefix + ".stream");
+    else
+      detail::copy_stream(*pending_, "pending.stream", c, prefix + ".stream");
+    c.put_torch_rng(prefix + ".torch_rng");
+  }
+  /// Restores what save() wrote; the next search() goes on from there.
+  void load(const Checkpoint& c, const std::string& prefix) {
+    const auto& kind = c.get_text(prefix + ".strategy");
+    TORCH_CHECK(kind == "enas", "the checkpoint holds a '", kind,
+                "' search; this is nas::Enas (resume with the strategy that wrote it)");
+    const auto done = c.get_int(prefix + ".epochs_done");
+    TORCH_CHECK(done >= 0 && done <= options_.epochs, "the checkpoint has ", done,
+                " epochs done; this search plans ", options_.epochs);
+    c.get(prefix + ".supernet", *net_);
+    c.get(prefix + ".weight_optimizer", trainer_.optimizer());
+    reinforce_.load(c, prefix + ".controller");
+    progress_ = {};
+    progress_.epochs =
+        parse_one_shot_lines<S>(c.get_text(prefix + ".epochs"), "checkpoint (ENAS epochs)");
+    progress_.history = History<S>::parse_jsonl(c.get_text(prefix + ".history"));
+    next_epoch_ = done;
+    valid_at_ = c.get_int(prefix + ".valid_at");
+    pending_.emplace();
+    detail::copy_stream(c, prefix + ".stream", *pending_, "pending.stream");
+    stream_.reset();
+    c.get_torch_rng(prefix + ".torch_rng");
+  }
+
   [[nodiscard]] Reinforce<S>& reinforce() noexcept { return reinforce_; }
   [[nodiscard]] Net& supernet() noexcept { return net_; }
 
@@ -145,6 +200,11 @@ class Enas {
   EnasOptions options_;
   detail::PathTrainer<S> trainer_;
   Reinforce<S> reinforce_;
+  OneShotResult<S> progress_;
+  std::int64_t next_epoch_ = 0;
+  std::int64_t valid_at_ = 0;
+  std::optional<BatchStream> stream_;
+  std::optional<Checkpoint> pending_;
 };
 
 }  // namespace nas

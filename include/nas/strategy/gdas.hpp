@@ -38,6 +38,7 @@ struct GdasOptions {
   DeriveOptions derive{};
   std::size_t stop_at_identity_ops = 0;  ///< as nas::DartsOptions
   LossFunction loss{};
+  bool skip_nonfinite = false;  ///< as nas::DartsOptions
 };
 
 /// GDAS: on a nas::relax::Gumbel supernet, each step first trains the weights of one
@@ -50,6 +51,9 @@ class Gdas : public detail::Bilevel<Gdas<S>, S, relax::Gumbel, GdasOptions> {
   friend base;
 
  public:
+  /// The name save() records (a checkpoint of another strategy is refused).
+  static constexpr const char* strategy_name = "gdas";
+
   explicit Gdas(Supernet<S, relax::Gumbel> net, const GdasOptions& options = {})
       : base(std::move(net), options) {}
 

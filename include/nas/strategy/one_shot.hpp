@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -42,6 +43,7 @@ struct WeightTraining {
   double grad_clip = 5.0;  ///< 0: off
   std::int64_t steps = 0;  ///< weight steps per epoch (0: one pass over the training data)
   LossFunction loss{};     ///< default: cross entropy
+  bool skip_nonfinite = false;  ///< skip a step whose loss is not finite (else stop)
 };
 
 /// One epoch of a one-shot search (nas::Enas, nas::Spos).
@@ -57,6 +59,24 @@ struct OneShotEpoch {
   double entropy = 0.0;                 ///< ENAS: mean entropy of the last controller update
   std::optional<Genotype<S>> genotype;  ///< ENAS: the controller's greedy architecture
   double seconds = 0.0;
+  std::int64_t skipped = 0;  ///< weight steps skipped for a non-finite loss
+  /// The report as one JSON object (epoch 1-based; numbers read back exactly; the
+  /// genotype null when there is none).
+  [[nodiscard]] std::string json() const {
+    return detail::JsonObject{}
+        .integer("epoch", epoch + 1)
+        .integer("epochs", epochs)
+        .number("train_loss", train_loss)
+        .number("train_accuracy", train_accuracy)
+        .number("learning_rate", learning_rate)
+        .number("mean_reward", mean_reward)
+        .number("baseline", baseline)
+        .number("entropy", entropy)
+        .raw("genotype", genotype ? json::quote(to_string(*genotype)) : std::string("null"))
+        .number("seconds", seconds)
+        .integer("skipped", skipped)
+        .str();
+  }
   /// One line for a log.
   [[nodiscard]] std::string line() const {
     char buf[256];
@@ -79,6 +99,42 @@ struct OneShotEpoch {
     return s;
   }
 };
+
+/// One JSON object per report (nas::OneShotEpoch::json), one per line.
+template <search_space S>
+[[nodiscard]] std::string epoch_lines(const std::vector<OneShotEpoch<S>>& reports) {
+  std::string out;
+  for (const auto& r : reports) {
+    out += r.json();
+    out += '\n';
+  }
+  return out;
+}
+/// Reads what nas::epoch_lines wrote for one-shot reports.
+template <search_space S>
+[[nodiscard]] std::vector<OneShotEpoch<S>> parse_one_shot_lines(std::string_view text,
+                                                                std::string_view what) {
+  std::vector<OneShotEpoch<S>> out;
+  detail::for_each_line(text, [&](std::string_view line) {
+    const json::Value v = json::parse(line);
+    OneShotEpoch<S> r;
+    r.epoch = detail::json_member_integer(v, "epoch", what) - 1;
+    r.epochs = detail::json_member_integer(v, "epochs", what);
+    r.train_loss = detail::json_member_number(v, "train_loss", what);
+    r.train_accuracy = detail::json_member_number(v, "train_accuracy", what);
+    r.learning_rate = detail::json_member_number(v, "learning_rate", what);
+    r.mean_reward = detail::json_member_number(v, "mean_reward", what);
+    r.baseline = detail::json_member_number(v, "baseline", what);
+    r.entropy = detail::json_member_number(v, "entropy", what);
+    const json::Value* g = v.find("genotype");
+    TORCH_CHECK(g != nullptr && (g->is_null() || g->is_string()), what, ": no 'genotype'");
+    if (g->is_string()) r.genotype = parse<S>(g->string);
+    r.seconds = detail::json_member_number(v, "seconds", what);
+    if (v.find("skipped") != nullptr) r.skipped = detail::json_member_integer(v, "skipped", what);
+    out.push_back(std::move(r));
+  });
+  return out;
+}
 
 /// Hooks of a one-shot search; every one is optional.
 template <search_space S>
@@ -139,9 +195,21 @@ class PathTrainer {
       const auto loss =
           options_.loss ? options_.loss(logits, batch.target) : cross_entropy(logits, batch.target);
       const double l = loss.template item<double>();
-      TORCH_CHECK(std::isfinite(l), "the shared weights' training loss is not finite (", l,
-                  ") at epoch ", epoch + 1, ", step ", s + 1,
-                  "; lower the learning rate or check the data");
+      if (!std::isfinite(l)) {
+        if (options_.skip_nonfinite) {
+          ++report.skipped;
+          continue;
+        }
+        std::string what = "the shared weights' training loss is not finite (";
+        what += std::to_string(l);
+        what += ") at epoch ";
+        what += std::to_string(epoch + 1);
+        what += ", step ";
+        what += std::to_string(s + 1);
+        what += "; lower the learning rate, check the data, or skip such steps (skip_nonfinite)";
+        throw NonFiniteLoss(
+            c10::SourceLocation{__func__, __FILE__, static_cast<std::uint32_t>(__LINE__)}, what);
+      }
       loss.backward();
       if (options_.grad_clip > 0.0)
         torch::nn::utils::clip_grad_norm_(net_->weight_parameters(), options_.grad_clip);
@@ -151,8 +219,9 @@ class PathTrainer {
       correct_sum += correct(logits, batch.target);
       count += n;
     }
-    report.train_loss = loss_sum / static_cast<double>(count);
-    report.train_accuracy = static_cast<double>(correct_sum) / static_cast<double>(count);
+    const double n = count > 0 ? static_cast<double>(count) : 1.0;
+    report.train_loss = count > 0 ? loss_sum / n : std::numeric_limits<double>::quiet_NaN();
+    report.train_accuracy = static_cast<double>(correct_sum) / n;
     report.learning_rate = lr;
     report.seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -160,6 +229,7 @@ class PathTrainer {
   }
 
   [[nodiscard]] torch::optim::SGD& optimizer() noexcept { return *sgd_; }
+  [[nodiscard]] const torch::optim::SGD& optimizer() const noexcept { return *sgd_; }
 
  private:
   Net net_;
