@@ -99,6 +99,7 @@ std::string settings_json(const Settings& s) {
       .text("data_dir", s.data_dir)
       .text("device", s.device)
       .integer("seed", static_cast<std::int64_t>(s.seed))
+      .integer("threads", s.threads)
       .integer("epochs", s.epochs)
       .integer("train", s.train)
       .integer("valid", s.valid)
@@ -136,6 +137,7 @@ Settings parse_settings(const std::string& text) {
   s.data_dir = str("data_dir");
   s.device = str("device");
   s.seed = static_cast<std::uint64_t>(num("seed"));
+  s.threads = static_cast<int>(num("threads"));
   s.epochs = num("epochs");
   s.train = num("train");
   s.valid = num("valid");
@@ -670,8 +672,8 @@ class Run {
         trial_line(t, best, s_.trials);
       };
       const bool resumed = !history.trials.empty();
-      auto r = nas::run_trials(strategy, evaluator,
-                               {.trials = s_.trials - history.size(), .reuse_history = resumed},
+      const std::size_t remaining = s_.trials - history.size();  // before history moves
+      auto r = nas::run_trials(strategy, evaluator, {.trials = remaining, .reuse_history = resumed},
                                nas::objectives::Accuracy{}, callbacks, std::move(history));
       history = std::move(r.history);
     }
@@ -1058,7 +1060,7 @@ int main(int argc, char** argv) {
                     "); resume it without ", name, " ", mine, ", or start a new run with --out");
       r.quiet = s.quiet;
       r.json = s.json;
-      r.threads = s.threads;
+      if (given("--threads")) r.threads = s.threads;  // bitwise results need the same count
       r.die_after = s.die_after;
       if (given("--lr")) r.lr = s.lr;  // the fix a non-finite loss asks for
       if (given("--on-nan")) r.on_nan = s.on_nan;
@@ -1086,8 +1088,8 @@ int main(int argc, char** argv) {
     return Run<nas::spaces::mobile>(s, data, dir, !resume.empty()).run();
   } catch (const nas::NonFiniteLoss& e) {
     std::fprintf(stderr,
-                 "nas_search: error: %s\nthe last checkpoint (if any) is intact: lower --lr and "
-                 "continue with --resume, or pass --on-nan skip\n",
+                 "nas_search: error: %s; the last checkpoint (if any) is intact: continue "
+                 "with --resume and a lower --lr, or pass --on-nan skip\n",
                  first_line(e.what_without_backtrace()).c_str());
     return 3;
   } catch (const c10::Error& e) {

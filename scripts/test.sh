@@ -100,7 +100,7 @@ if [[ "${NAS_SKIP_ASAN:-0}" != 1 ]]; then
     stage "build build-asan/" cmake --build build-asan -j "${jobs}" --target nas_test_programs; then
     asan_env
     stage "ctest build-asan/" ctest_run build-asan build-asan/ctest.log \
-      -LE 'package|compile_fail' || true
+      -LE 'package|compile_fail|cli' || true
   fi
 fi
 

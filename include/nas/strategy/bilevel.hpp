@@ -241,6 +241,13 @@ class Bilevel {
 
   /// Applies an architecture gradient with the architecture optimizer.
   void apply_arch_gradient(const std::vector<torch::Tensor>& grads) {
+    for (const auto& g : grads)
+      if (!torch::isfinite(g).all().template item<bool>())
+        throw NonFiniteLoss(
+            c10::SourceLocation{__func__, __FILE__, static_cast<std::uint32_t>(__LINE__)},
+            "the architecture gradient is not finite at epoch " + std::to_string(epoch_ + 1) +
+                "; lower the learning rate, check the data, or skip such steps "
+                "(skip_nonfinite)");
     auto& alphas = arch_list();
     for (std::size_t i = 0; i < alphas.size(); ++i) alphas[i].mutable_grad() = grads[i].detach();
     arch_.step();

@@ -51,6 +51,7 @@ class Checkpoint {
     torch::serialize::OutputArchive a;
     module.save(a);
     put_archive("module." + name, a);
+    texts_["text.shapes." + name] = shapes(module);
   }
   /// Stores an optimizer's state under `name`.
   void put(const std::string& name, const torch::optim::Optimizer& optimizer) {
@@ -84,6 +85,22 @@ class Checkpoint {
 
   /// Restores a module stored with put(name, module): same structure needed.
   void get(const std::string& name, torch::nn::Module& module) const {
+    // LibTorch's load would take tensors of any shape: compare first, change nothing on
+    // a mismatch
+    if (const auto it = texts_.find("text.shapes." + name); it != texts_.end()) {
+      const std::string mine = shapes(module);
+      if (mine != it->second) {
+        std::string first = "?";
+        std::size_t i = 0;
+        while (i < mine.size() && i < it->second.size() && mine[i] == it->second[i]) ++i;
+        const auto begin = mine.rfind('\n', i);
+        const auto line = mine.substr(begin == std::string::npos ? 0 : begin + 1);
+        first = line.substr(0, line.find('\n'));
+        TORCH_CHECK(false, where(), ": module '", name,
+                    "' does not match the module it is loaded into (another space, size or "
+                    "strategy?): first difference at '", first, "'");
+      }
+    }
     auto a = archive("module." + name);
     try {
       module.load(a);
@@ -193,6 +210,22 @@ class Checkpoint {
   }
 
  private:
+  // One line per parameter and buffer: name and shape.
+  static std::string shapes(const torch::nn::Module& module) {
+    std::string out;
+    const auto add = [&](const std::string& key, const torch::Tensor& t) {
+      out += key;
+      out += ' ';
+      for (const auto d : t.sizes()) {
+        out += std::to_string(d);
+        out += 'x';
+      }
+      out += '\n';
+    };
+    for (const auto& p : module.named_parameters()) add(p.key(), p.value());
+    for (const auto& b : module.named_buffers()) add(b.key(), b.value());
+    return out;
+  }
   void put_archive(const std::string& key, torch::serialize::OutputArchive& a) {
     std::ostringstream os;
     a.save_to(os);

@@ -1,0 +1,166 @@
+// The epoch-based strategies (DARTS, GDAS, ENAS, SPOS) saved after an epoch and resumed
+// into objects built afresh end exactly as the uninterrupted search: same reports, same
+// genotype, same weights.
+#include <doctest/doctest.h>
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nas/controller/controller.hpp>
+#include <nas/nn/supernet.hpp>
+#include <nas/relax/gumbel.hpp>
+#include <nas/relax/single_path.hpp>
+#include <nas/relax/softmax.hpp>
+#include <nas/spaces/nb201.hpp>
+#include <nas/strategy/darts.hpp>
+#include <nas/strategy/enas.hpp>
+#include <nas/strategy/gdas.hpp>
+#include <nas/strategy/spos.hpp>
+#include <nas/train/checkpoint.hpp>
+
+namespace {
+using space = nas::spaces::nb201;
+const nas::Stack tiny{.layers = 1, .channels = 4, .classes = 3, .input_channels = 1,
+                      .skeleton = nas::Skeleton::nb201};
+
+nas::Data data(std::int64_t n, std::uint64_t seed) {
+  torch::manual_seed(seed);
+  return {torch::randn({n, 1, 8, 8}), torch::randint(0, 3, {n}, torch::kLong)};
+}
+
+std::string parameters_text(const torch::nn::Module& m) {
+  std::string s;
+  for (const auto& p : m.named_parameters()) {
+    s += p.key();
+    s += ' ';
+    s += std::to_string(p.value().sum().item<double>());
+    s += '\n';
+  }
+  return s;
+}
+
+// Runs `make()`'s strategy straight through, and again saving after epoch `at`, then
+// resumes a fresh one from that checkpoint; the two must agree.
+template <class Make, class Run>
+void check_resume(Make&& make, Run&& run, std::int64_t at) {
+  const auto train = data(64, 1), valid = data(64, 2);
+  std::string straight_reports, straight_genotype, straight_weights;
+  {
+    torch::manual_seed(7);
+    auto s = make();
+    const auto [reports, genotype] = run(s, train, valid, [](auto&, std::int64_t) {});
+    straight_reports = reports;
+    straight_genotype = genotype;
+    straight_weights = parameters_text(*s.supernet());
+  }
+  nas::Checkpoint saved;
+  {
+    torch::manual_seed(7);
+    auto s = make();
+    bool stopped = false;
+    try {
+      (void)run(s, train, valid, [&](auto& self, std::int64_t epoch) {
+        if (epoch + 1 != at) return;
+        self.save(saved, "search");
+        stopped = true;
+        throw std::runtime_error("stop");  // the process dies after the checkpoint
+      });
+    } catch (const std::runtime_error&) {
+    }
+    REQUIRE(stopped);
+  }
+  torch::manual_seed(99);  // a different state: everything must come from the checkpoint
+  auto s = make();
+  s.load(saved, "search");
+  const auto [reports, genotype] = run(s, train, valid, [](auto&, std::int64_t) {});
+  CHECK(reports == straight_reports);
+  CHECK(genotype == straight_genotype);
+  CHECK(parameters_text(*s.supernet()) == straight_weights);
+}
+
+std::string strip_seconds(std::string lines) {
+  // the wall times differ; everything else must not
+  std::string out;
+  std::size_t at = 0;
+  while (true) {
+    const auto k = lines.find("\"seconds\": ", at);
+    if (k == std::string::npos) break;
+    out += lines.substr(at, k - at);
+    at = lines.find_first_of(",}", k);
+  }
+  out += lines.substr(at);
+  return out;
+}
+}  // namespace
+
+TEST_CASE("resume: DARTS (second order) and GDAS continue exactly after a checkpoint") {
+  const auto run = [](auto& s, const nas::Data& train, const nas::Data& valid, auto&& on_epoch) {
+    nas::Callbacks<space> callbacks;
+    callbacks.on_epoch = [&](const nas::EpochReport<space>& r) { on_epoch(s, r.epoch); };
+    const auto result = s.search(train, valid, callbacks);
+    return std::pair{strip_seconds(nas::epoch_lines(result.history)), nas::to_string(result.genotype)};
+  };
+  check_resume(
+      [] {
+        return nas::Darts<space>(nas::Supernet<space, nas::relax::Softmax>(tiny),
+                                 {.order = 2, .epochs = 3, .batch_size = 16});
+      },
+      run, 1);
+  check_resume(
+      [] {
+        return nas::Gdas<space>(nas::Supernet<space, nas::relax::Gumbel>(tiny),
+                                {.epochs = 3, .batch_size = 16});
+      },
+      run, 2);
+}
+
+TEST_CASE("resume: ENAS and SPOS continue exactly after a checkpoint") {
+  const auto run = [](auto& s, const nas::Data& train, const nas::Data& valid, auto&& on_epoch) {
+    nas::OneShotCallbacks<space> callbacks;
+    callbacks.on_epoch = [&](const nas::OneShotEpoch<space>& r) { on_epoch(s, r.epoch); };
+    const auto result = s.search(train, valid, callbacks);
+    return std::pair{strip_seconds(nas::epoch_lines(result.epochs) + result.history.jsonl()),
+                     nas::to_string(result.genotype)};
+  };
+  check_resume(
+      [] {
+        return nas::Enas<space>(nas::Supernet<space, nas::relax::SinglePath>(tiny),
+                                nas::Controller<space>(),
+                                {.epochs = 3,
+                                 .weights = {.batch_size = 16},
+                                 .controller_steps = 2,
+                                 .controller = {.children = 2, .seed = 3},
+                                 .derive_samples = 3});
+      },
+      run, 1);
+  check_resume(
+      [] {
+        return nas::Spos<space>(nas::Supernet<space, nas::relax::SinglePath>(tiny),
+                                {.epochs = 3,
+                                 .weights = {.batch_size = 16},
+                                 .evolution = {.population = 4, .sample = 2, .seed = 1},
+                                 .trials = 8,
+                                 .seed = 5});
+      },
+      run, 2);
+}
+
+TEST_CASE("resume: a checkpoint of another strategy or size is refused by name") {
+  const auto train = data(32, 1), valid = data(32, 2);
+  nas::Darts<space> darts(nas::Supernet<space, nas::relax::Softmax>(tiny), {.epochs = 2});
+  nas::Checkpoint c;
+  nas::Callbacks<space> callbacks;
+  callbacks.on_epoch = [&](const nas::EpochReport<space>&) { darts.save(c, "search"); };
+  (void)darts.search(train, valid, callbacks);
+  nas::Gdas<space> gdas(nas::Supernet<space, nas::relax::Gumbel>(tiny), {.epochs = 2});
+  CHECK_THROWS_WITH_AS(gdas.load(c, "search"), doctest::Contains("holds a 'darts' search"),
+                       c10::Error);
+  nas::Stack wider = tiny;
+  wider.channels = 8;
+  nas::Darts<space> other(nas::Supernet<space, nas::relax::Softmax>(wider), {.epochs = 2});
+  CHECK_THROWS_WITH_AS(other.load(c, "search"), doctest::Contains("does not match"), c10::Error);
+  nas::Darts<space> shorter(nas::Supernet<space, nas::relax::Softmax>(tiny), {.epochs = 1});
+  CHECK_THROWS_WITH_AS(shorter.load(c, "search"), doctest::Contains("epochs"), c10::Error);
+}
