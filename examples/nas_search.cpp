@@ -127,8 +127,12 @@ std::string settings_json(const Settings& s) {
 Settings parse_settings(const std::string& text) {
   const auto v = nas::json::parse(text);
   const auto str = [&](const char* k) { return nas::detail::json_member_text(v, k, "settings"); };
-  const auto num = [&](const char* k) { return nas::detail::json_member_integer(v, k, "settings"); };
-  const auto real = [&](const char* k) { return nas::detail::json_member_number(v, k, "settings"); };
+  const auto num = [&](const char* k) {
+    return nas::detail::json_member_integer(v, k, "settings");
+  };
+  const auto real = [&](const char* k) {
+    return nas::detail::json_member_number(v, k, "settings");
+  };
   Settings s;
   s.strategy = str("strategy");
   s.space = str("space");
@@ -183,19 +187,19 @@ void apply_preset(Settings& s, Given&& given) {
     set("--batch", s.batch, 64);
     set("--channels", s.channels, mobile ? 4 : 8);
     set("--layers", s.layers, darts ? 5 : 1);
-    set("--epochs", s.epochs, s.strategy == "darts" || s.strategy == "gdas" ? 8 : 6);
+    set("--epochs", s.epochs, s.strategy == "darts" || s.strategy == "gdas" ? 30 : 6);
     set("--lr", s.lr, 0.05);
     set("--trials", s.trials, s.strategy == "spos" ? 100 : 20);
     set("--children", s.children, 5);
     set("--controller-steps", s.controller_steps, 5);
     set("--child-epochs", s.child_epochs, 1);
-    set("--final-epochs", s.final_epochs, 3);
-    set("--final-train", s.final_train, 10000);
+    set("--final-epochs", s.final_epochs, 4);
+    set("--final-train", s.final_train, 15000);
     set("--final-channels", s.final_channels, mobile ? 8 : 16);
     set("--final-layers", s.final_layers, darts ? 8 : 1);
     set("--final-lr", s.final_lr, 0.05);
     set("--test", s.test, 10000);
-    set("--baseline", s.baseline, 3);
+    set("--baseline", s.baseline, 4);
     set("--checkpoint-every", s.checkpoint_every, 5);
   } else {
     // the published search settings (DARTS, GDAS, ENAS, NAS-Bench-201, ProxylessNAS-size)
@@ -204,8 +208,7 @@ void apply_preset(Settings& s, Given&& given) {
     set("--batch", s.batch, s.strategy == "enas" ? 160 : 64);
     set("--channels", s.channels, 16);
     set("--layers", s.layers, darts ? 8 : (mobile ? 1 : 5));
-    set("--epochs", s.epochs,
-        s.strategy == "gdas" ? 240 : (s.strategy == "enas" ? 150 : 50));
+    set("--epochs", s.epochs, s.strategy == "gdas" ? 240 : (s.strategy == "enas" ? 150 : 50));
     set("--lr", s.lr, s.strategy == "enas" ? 0.05 : 0.025);
     set("--trials", s.trials, s.strategy == "spos" ? 1000 : 100);
     set("--children", s.children, 10);
@@ -335,9 +338,7 @@ Dataset load_data(const Settings& s) {
   return d;
 }
 
-std::int64_t classes_of(const Dataset& d) {
-  return d.train.targets.max().item<std::int64_t>() + 1;
-}
+std::int64_t classes_of(const Dataset& d) { return d.train.targets.max().item<std::int64_t>() + 1; }
 
 void check_sizes(const Settings& s, const Dataset& d) {
   const auto n = d.train.size();
@@ -357,18 +358,16 @@ void check_sizes(const Settings& s, const Dataset& d) {
                 "the darts space needs even --channels and --final-channels");
   }
   if (s.space != "mobile")
-    TORCH_CHECK(d.train.inputs.size(2) % 4 == 0 && d.train.inputs.size(3) % 4 == 0,
-                "the ", s.space, " space needs image sides divisible by 4; got ",
-                d.train.inputs.size(2), "x", d.train.inputs.size(3));
+    TORCH_CHECK(d.train.inputs.size(2) % 4 == 0 && d.train.inputs.size(3) % 4 == 0, "the ", s.space,
+                " space needs image sides divisible by 4; got ", d.train.inputs.size(2), "x",
+                d.train.inputs.size(3));
 }
 
 template <class S>
 nas::Stack stack_of(std::int64_t layers, std::int64_t channels, std::int64_t classes,
                     std::int64_t input_channels) {
-  nas::Stack st{.layers = layers,
-                .channels = channels,
-                .classes = classes,
-                .input_channels = input_channels};
+  nas::Stack st{
+      .layers = layers, .channels = channels, .classes = classes, .input_channels = input_channels};
   if constexpr (std::is_same_v<S, nas::spaces::nb201>)
     st.skeleton = nas::Skeleton::nb201;
   else if constexpr (std::is_same_v<S, nas::spaces::mobile>)
@@ -411,11 +410,12 @@ class Run {
   int run() {
     start_ = std::chrono::steady_clock::now();
     if (!state_.found) {
-      log_.line(format("searching: %s on the %s space, %lld training / %lld validation images, "
-                       "%s, seed %llu",
-                       s_.strategy.c_str(), s_.space.c_str(), static_cast<long long>(s_.train),
-                       static_cast<long long>(s_.valid), data_.name.c_str(),
-                       static_cast<unsigned long long>(s_.seed)));
+      log_.line(
+          format("searching: %s on the %s space, %lld training / %lld validation images, "
+                 "%s, seed %llu",
+                 s_.strategy.c_str(), s_.space.c_str(), static_cast<long long>(s_.train),
+                 static_cast<long long>(s_.valid), data_.name.c_str(),
+                 static_cast<unsigned long long>(s_.seed)));
       search();
       write_search_outputs();
     } else {
@@ -529,8 +529,8 @@ class Run {
       record_alphas(net);
       state_.search_seconds =
           before + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      const double per = (state_.search_seconds - before) /
-                         static_cast<double>(r.epoch + 1 - done_at_start);
+      const double per =
+          (state_.search_seconds - before) / static_cast<double>(r.epoch + 1 - done_at_start);
       const double eta = per * static_cast<double>(r.epochs - r.epoch - 1);
       save([&](nas::Checkpoint& c) { strategy.save(c, "search"); });
       log_.event(format("{\"event\": \"epoch\", \"eta_seconds\": %.1f, \"report\": %s}", eta,
@@ -638,9 +638,8 @@ class Run {
                       eta, nas::detail::json_number(best.score).c_str(),
                       nas::History<S>::to_json_line(t).c_str()),
                format("trial %zu/%zu acc %.4f score %.4f %s| best %.4f (trial %zu) | eta %s\n  %s",
-                      t.index + 1, planned, t.metrics.accuracy, t.score,
-                      t.cached ? "cached " : "", best.score, best.index + 1,
-                      duration(eta).c_str(), g.c_str()));
+                      t.index + 1, planned, t.metrics.accuracy, t.score, t.cached ? "cached " : "",
+                      best.score, best.index + 1, duration(eta).c_str(), g.c_str()));
   }
 
   template <class Strategy, class Evaluator>
@@ -723,10 +722,11 @@ class Run {
     write_plots();
     // the search is over: checkpoint that, so a resume goes straight to the final training
     save([](nas::Checkpoint&) {});
-    log_.event(format("{\"event\": \"search_done\", \"seconds\": %.1f, \"genotype\": %s}",
-                      state_.search_seconds, nas::json::quote(nas::to_string(g)).c_str()),
-               format("search done in %s: %s\n  run folder %s", duration(state_.search_seconds).c_str(),
-                      nas::to_string(g).c_str(), dir_.c_str()));
+    log_.event(
+        format("{\"event\": \"search_done\", \"seconds\": %.1f, \"genotype\": %s}",
+               state_.search_seconds, nas::json::quote(nas::to_string(g)).c_str()),
+        format("search done in %s: %s\n  run folder %s", duration(state_.search_seconds).c_str(),
+               nas::to_string(g).c_str(), dir_.c_str()));
   }
 
   void write_plots() {
@@ -790,8 +790,8 @@ class Run {
          }
          offset += C::edge_count * C::op_count;
          write_file(dir_ / ("alpha_" + std::string(C::name) + ".svg"),
-                    viz::to_svg(panels, {.title = "softmax(alpha) of the '" +
-                                                  std::string(C::name) + "' edges per epoch",
+                    viz::to_svg(panels, {.title = "softmax(alpha) of the '" + std::string(C::name) +
+                                                  "' edges per epoch",
                                          .columns = 4,
                                          .unit_range = true}));
        }()),
@@ -823,9 +823,10 @@ class Run {
         TORCH_CHECK(state_.finals[i].first == text,
                     "the checkpoint's final training does not match this run's architectures");
         metrics.push_back({.accuracy = state_.finals[i].second});
-        metrics.back().parameters = nas::cost(genotypes[i], final_stack_, data_.train.inputs.size(2),
-                                              data_.train.inputs.size(3))
-                                        .parameters;
+        metrics.back().parameters =
+            nas::cost(genotypes[i], final_stack_, data_.train.inputs.size(2),
+                      data_.train.inputs.size(3))
+                .parameters;
         continue;
       }
       log_.line(format("final training %zu/%zu (%s, %lld epochs on %lld images): %s", i + 1,
@@ -838,14 +839,13 @@ class Run {
       metrics.push_back(m);
       state_.finals.emplace_back(text, m.accuracy);
       save([](nas::Checkpoint&) {});
-      log_.event(format("{\"event\": \"final\", \"role\": \"%s\", \"genotype\": %s, "
-                        "\"test_accuracy\": %s, \"parameters\": %lld, \"seconds\": %.1f}",
-                        role, nas::json::quote(text).c_str(),
-                        nas::detail::json_number(m.accuracy).c_str(),
-                        static_cast<long long>(m.parameters.value_or(-1)), secs),
-                 format("  test accuracy %.4f, %lld parameters, %s", m.accuracy,
-                        static_cast<long long>(m.parameters.value_or(-1)),
-                        duration(secs).c_str()));
+      log_.event(
+          format("{\"event\": \"final\", \"role\": \"%s\", \"genotype\": %s, "
+                 "\"test_accuracy\": %s, \"parameters\": %lld, \"seconds\": %.1f}",
+                 role, nas::json::quote(text).c_str(), nas::detail::json_number(m.accuracy).c_str(),
+                 static_cast<long long>(m.parameters.value_or(-1)), secs),
+          format("  test accuracy %.4f, %lld parameters, %s", m.accuracy,
+                 static_cast<long long>(m.parameters.value_or(-1)), duration(secs).c_str()));
     }
     summarize(genotypes, metrics);
   }
@@ -864,13 +864,25 @@ class Run {
     for (std::size_t i = 1; i < metrics.size(); ++i)
       sd += std::pow(metrics[i].accuracy - mean, 2.0);
     sd = n > 1 ? std::sqrt(sd / static_cast<double>(n - 1)) : 0.0;
+    std::vector<double> sorted;
+    for (std::size_t i = 1; i < metrics.size(); ++i) sorted.push_back(metrics[i].accuracy);
+    std::sort(sorted.begin(), sorted.end());
+    const double median =
+        n == 0 ? std::nan("")
+               : (n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0);
     std::string verdict;
     if (n == 0)
       verdict = "no baseline was trained (--baseline 0)";
     else if (found > hi)
       verdict = "the found architecture beat every random architecture";
+    else if (found > median && found > mean)
+      verdict =
+          "the found architecture beat the random mean and median, not every random "
+          "architecture";
     else if (found > mean)
-      verdict = "the found architecture beat the random mean, not every random architecture";
+      verdict =
+          "the found architecture beat the random mean (pulled down by weak samples) "
+          "but not the median";
     else
       verdict = "the found architecture did not beat the random mean";
     nas::detail::JsonObject baseline;
@@ -885,30 +897,31 @@ class Run {
     }
     list += "]";
     const double total = state_.search_seconds + elapsed();
-    std::string summary =
-        nas::detail::JsonObject{}
-            .raw("settings", settings_json(s_))
-            .text("genotype", nas::to_string(genotypes.front()))
-            .number("search_seconds", state_.search_seconds)
-            .number("test_accuracy", found)
-            .integer("parameters", metrics.front().parameters.value_or(-1))
-            .integer("baseline_count", static_cast<std::int64_t>(n))
-            .number("baseline_mean", n > 0 ? mean : std::nan(""))
-            .number("baseline_std", n > 1 ? sd : std::nan(""))
-            .number("baseline_min", n > 0 ? lo : std::nan(""))
-            .number("baseline_max", n > 0 ? hi : std::nan(""))
-            .raw("baseline", list)
-            .text("verdict", verdict)
-            .str();
+    std::string summary = nas::detail::JsonObject{}
+                              .raw("settings", settings_json(s_))
+                              .text("genotype", nas::to_string(genotypes.front()))
+                              .number("search_seconds", state_.search_seconds)
+                              .number("test_accuracy", found)
+                              .integer("parameters", metrics.front().parameters.value_or(-1))
+                              .integer("baseline_count", static_cast<std::int64_t>(n))
+                              .number("baseline_mean", n > 0 ? mean : std::nan(""))
+                              .number("baseline_std", n > 1 ? sd : std::nan(""))
+                              .number("baseline_median", median)
+                              .number("baseline_min", n > 0 ? lo : std::nan(""))
+                              .number("baseline_max", n > 0 ? hi : std::nan(""))
+                              .raw("baseline", list)
+                              .text("verdict", verdict)
+                              .str();
     write_file(dir_ / "summary.json", summary + "\n");
     (void)total;
     std::string text = format("found architecture: %s\n  test accuracy %.4f (%lld parameters)",
                               nas::to_string(genotypes.front()).c_str(), found,
                               static_cast<long long>(metrics.front().parameters.value_or(-1)));
     if (n > 0)
-      text += format("\nrandom baseline (%zu architectures, same training): mean %.4f, std %.4f, "
-                     "min %.4f, max %.4f",
-                     n, mean, sd, lo, hi);
+      text += format(
+          "\nrandom baseline (%zu architectures, same training): mean %.4f, std %.4f, "
+          "median %.4f, min %.4f, max %.4f",
+          n, mean, sd, median, lo, hi);
     text += '\n';
     text += verdict;
     text += "\nrun folder: ";
@@ -980,54 +993,68 @@ int main(int argc, char** argv) {
   app.add_option("--threads", s.threads, "intra-op threads (0: LibTorch's default)")
       ->capture_default_str()
       ->check(CLI::Range(0, 1024));
-  app.add_option("--epochs", s.epochs,
-                 "search epochs (darts, gdas; enas, spos: shared-weight epochs) [demo 8 or 6]")
+  app.add_option(
+         "--epochs", s.epochs,
+         "search epochs (darts, gdas; enas, spos: shared-weight epochs) [demo: darts, gdas 30, "
+         "others 6; full: gdas 240, enas 150, others 50]")
       ->check(CLI::Range(1, 100000));
-  app.add_option("--train", s.train, "training images the search uses [demo 5000; trials 2000]")
+  app.add_option("--train", s.train,
+                 "training images the search uses [demo 5000, reinforce/random/evolution 2000; "
+                 "full 25000]")
       ->check(CLI::Range(2, 10000000));
   app.add_option("--valid", s.valid,
-                 "the next training images, held out for the architecture [demo 5000; 1000]")
+                 "the next training images, held out for the architecture [demo 5000, "
+                 "reinforce/random/evolution 1000; full 25000]")
       ->check(CLI::Range(2, 10000000));
-  app.add_option("--batch", s.batch, "batch size [demo 64]")->check(CLI::Range(2, 65536));
-  app.add_option("--channels", s.channels, "search network channels [demo 8; mobile 4]")
+  app.add_option("--batch", s.batch, "batch size [64; full enas 160]")->check(CLI::Range(2, 65536));
+  app.add_option("--channels", s.channels, "search network channels [demo 8, mobile 4; full 16]")
       ->check(CLI::Range(2, 4096));
-  app.add_option("--layers", s.layers, "search network cells (nb201: per stage) [demo 1; darts 5]")
+  app.add_option(
+         "--layers", s.layers,
+         "search network cells (nb201: per stage; mobile: unused) [demo 1, darts 5; full nb201 "
+         "5, darts 8]")
       ->check(CLI::Range(1, 1000));
-  app.add_option("--lr", s.lr, "search SGD learning rate, cosine-annealed [demo 0.05]")
+  app.add_option("--lr", s.lr,
+                 "search SGD learning rate, cosine-annealed [demo 0.05; full 0.025, enas 0.05]")
       ->check(CLI::Range(1e-9, 1e9));
   app.add_option("--order", s.order, "darts: 1 (first order) or 2 (unrolled)")
       ->capture_default_str()
       ->check(CLI::IsMember({1, 2}));
   app.add_option("--trials", s.trials,
-                 "reinforce, random, evolution: children trained; spos: evolution trials [demo 20]")
+                 "reinforce, random, evolution: children trained; spos: evolution trials [demo 20, "
+                 "spos 100; full 100, spos 1000]")
       ->check(CLI::Range(1, 10000000));
-  app.add_option("--children", s.children, "reinforce, enas: children per controller update [5]")
+  app.add_option("--children", s.children,
+                 "reinforce, enas: children per controller update [demo 5; full 10]")
       ->check(CLI::Range(1, 100000));
   app.add_option("--controller-steps", s.controller_steps,
-                 "enas: controller updates per epoch [demo 5]")
+                 "enas: controller updates per epoch [demo 5; full 30]")
       ->check(CLI::Range(1, 100000));
   app.add_option("--child-epochs", s.child_epochs,
-                 "reinforce, random, evolution: epochs each child trains [demo 1]")
+                 "reinforce, random, evolution: epochs each child trains [demo 1; full 10]")
       ->check(CLI::Range(1, 100000));
   app.add_option("--final-epochs", s.final_epochs,
-                 "final training epochs of the found and the baseline architectures [demo 3]")
+                 "final training epochs of the found and the baseline architectures [demo 4; full "
+                 "darts 600, others 200]")
       ->check(CLI::Range(1, 100000));
-  app.add_option("--final-train", s.final_train, "final training images [demo 10000]")
+  app.add_option("--final-train", s.final_train, "final training images [demo 15000; full 50000]")
       ->check(CLI::Range(2, 10000000));
-  app.add_option("--final-channels", s.final_channels, "final network channels [demo 16]")
+  app.add_option("--final-channels", s.final_channels,
+                 "final network channels [demo 16, mobile 8; full 16, darts 36]")
       ->check(CLI::Range(2, 4096));
   app.add_option("--final-layers", s.final_layers,
-                 "final network cells (nb201: per stage) [demo 1; darts 8]")
+                 "final network cells (nb201: per stage) [demo 1, darts 8; full nb201 5, darts 20]")
       ->check(CLI::Range(1, 1000));
-  app.add_option("--final-lr", s.final_lr, "final training SGD learning rate [demo 0.05]")
+  app.add_option("--final-lr", s.final_lr,
+                 "final training SGD learning rate [demo 0.05; full 0.1, darts 0.025]")
       ->check(CLI::Range(1e-9, 1e9));
-  app.add_option("--test", s.test, "test images scored [demo 10000]")
-      ->check(CLI::Range(1, 10000000));
-  app.add_option("--baseline", s.baseline,
-                 "random architectures trained like the found one, for comparison [demo 3]")
+  app.add_option("--test", s.test, "test images scored [10000]")->check(CLI::Range(1, 10000000));
+  app.add_option(
+         "--baseline", s.baseline,
+         "random architectures trained like the found one, for comparison [demo 4; full 10]")
       ->check(CLI::Range(0, 100000));
   app.add_option("--checkpoint-every", s.checkpoint_every,
-                 "trials between checkpoints (epoch-based searches: every epoch) [demo 5]")
+                 "trials between checkpoints (epoch-based searches: every epoch) [demo 5; full 10]")
       ->check(CLI::Range(1, 1000000));
   app.add_option("--on-nan", s.on_nan,
                  "a non-finite loss: stop (the last checkpoint stays) or skip the batch")
@@ -1053,8 +1080,9 @@ int main(int argc, char** argv) {
       const auto saved = nas::Checkpoint::load(dir / checkpoint_name);
       Settings r = parse_settings(saved.get_text("program.settings"));
       for (const auto& [name, mine, theirs] :
-           {std::tuple{"--strategy", s.strategy, r.strategy}, std::tuple{"--space", s.space, r.space},
-            std::tuple{"--preset", s.preset, r.preset}, std::tuple{"--data", s.data, r.data}})
+           {std::tuple{"--strategy", s.strategy, r.strategy},
+            std::tuple{"--space", s.space, r.space}, std::tuple{"--preset", s.preset, r.preset},
+            std::tuple{"--data", s.data, r.data}})
         TORCH_CHECK(!given(name) || mine == theirs, "the run in '", dir.string(), "' is a ",
                     r.strategy, " search on the ", r.space, " space (", name, " ", theirs,
                     "); resume it without ", name, " ", mine, ", or start a new run with --out");
@@ -1073,8 +1101,7 @@ int main(int argc, char** argv) {
                           : std::filesystem::path(s.out);
       struct stat st {};
       TORCH_CHECK(s.overwrite || ::stat((dir / checkpoint_name).c_str(), &st) != 0, "'",
-                  dir.string(),
-                  "' already holds a run; continue it with --resume ", dir.string(),
+                  dir.string(), "' already holds a run; continue it with --resume ", dir.string(),
                   ", or choose another --out");
     }
     if (s.threads > 0) torch::set_num_threads(s.threads);

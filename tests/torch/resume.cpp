@@ -22,7 +22,10 @@
 
 namespace {
 using space = nas::spaces::nb201;
-const nas::Stack tiny{.layers = 1, .channels = 4, .classes = 3, .input_channels = 1,
+const nas::Stack tiny{.layers = 1,
+                      .channels = 4,
+                      .classes = 3,
+                      .input_channels = 1,
                       .skeleton = nas::Skeleton::nb201};
 
 nas::Data data(std::int64_t n, std::uint64_t seed) {
@@ -100,7 +103,8 @@ TEST_CASE("resume: DARTS (second order) and GDAS continue exactly after a checkp
     nas::Callbacks<space> callbacks;
     callbacks.on_epoch = [&](const nas::EpochReport<space>& r) { on_epoch(s, r.epoch); };
     const auto result = s.search(train, valid, callbacks);
-    return std::pair{strip_seconds(nas::epoch_lines(result.history)), nas::to_string(result.genotype)};
+    return std::pair{strip_seconds(nas::epoch_lines(result.history)),
+                     nas::to_string(result.genotype)};
   };
   check_resume(
       [] {

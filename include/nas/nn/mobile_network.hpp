@@ -50,8 +50,9 @@ consteval bool is_chain_cell() {
 /// stage of the mobile skeleton): a layer-wise space. Shorter chains are NAS-Bench-201-style
 /// cells.
 template <class S>
-concept mobile_style_space = S::cell_count == 1 && is_chain_cell<typename S::template cell_at<0>>() &&
-                             S::template cell_at<0>::edge_count >= 6;
+concept mobile_style_space =
+    S::cell_count == 1 &&
+    is_chain_cell<typename S::template cell_at<0>>() && S::template cell_at<0>::edge_count >= 6;
 }  // namespace detail
 
 /// The shape of one searched layer of the mobile skeleton.

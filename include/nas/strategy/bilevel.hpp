@@ -184,12 +184,12 @@ class Bilevel {
     progress_ = {};
     progress_.history = parse_epoch_lines<S>(c.get_text(prefix + ".epochs"),
                                              "checkpoint entry '" + prefix + ".epochs'");
-    TORCH_CHECK(static_cast<std::int64_t>(progress_.history.size()) == done,
-                "checkpoint entry '", prefix, ".epochs' has ", progress_.history.size(),
-                " reports for ", done, " epochs done");
+    TORCH_CHECK(static_cast<std::int64_t>(progress_.history.size()) == done, "checkpoint entry '",
+                prefix, ".epochs' has ", progress_.history.size(), " reports for ", done,
+                " epochs done");
     if (!progress_.history.empty()) progress_.genotype = progress_.history.back().genotype;
-    progress_.stop = c.get_int(prefix + ".stopped") != 0 ? StopReason::identity_ops
-                                                          : StopReason::completed;
+    progress_.stop =
+        c.get_int(prefix + ".stopped") != 0 ? StopReason::identity_ops : StopReason::completed;
     next_epoch_ = done;
     step_ = c.get_int(prefix + ".step");
     if (done > 0) set_epoch(std::min(done, options_.epochs - 1));
@@ -270,10 +270,11 @@ class Bilevel {
     what += std::to_string(v);
     what += ") at epoch ";
     what += std::to_string(epoch_ + 1);
-    what += "; lower the learning rate, check the data for NaN or infinite values, or skip "
-            "such steps (skip_nonfinite)";
-    throw NonFiniteLoss(c10::SourceLocation{__func__, __FILE__, static_cast<std::uint32_t>(__LINE__)},
-                        what);
+    what +=
+        "; lower the learning rate, check the data for NaN or infinite values, or skip "
+        "such steps (skip_nonfinite)";
+    throw NonFiniteLoss(
+        c10::SourceLocation{__func__, __FILE__, static_cast<std::uint32_t>(__LINE__)}, what);
   }
 
   Supernet<S, R> net_;

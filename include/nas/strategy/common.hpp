@@ -94,11 +94,12 @@ class BatchStream {
       return;
     }
     const auto order = c.get_tensor(prefix + ".order");
-    TORCH_CHECK(order.dim() == 1 && order.size(0) == data_.size() && order.scalar_type() == torch::kLong,
-                "checkpoint entry '", prefix, ".order' holds an order of ", order.numel(),
-                " samples; this data set has ", data_.size(),
-                " (resume with the same data set and sizes)");
-    TORCH_CHECK(at >= 0 && at <= data_.size(), "checkpoint entry '", prefix, ".at' is out of range");
+    TORCH_CHECK(
+        order.dim() == 1 && order.size(0) == data_.size() && order.scalar_type() == torch::kLong,
+        "checkpoint entry '", prefix, ".order' holds an order of ", order.numel(),
+        " samples; this data set has ", data_.size(), " (resume with the same data set and sizes)");
+    TORCH_CHECK(at >= 0 && at <= data_.size(), "checkpoint entry '", prefix,
+                ".at' is out of range");
     order_ = order.clone();
     at_ = at;
   }
@@ -179,9 +180,7 @@ namespace detail {
 /// Builds one JSON object, member by member, with numbers that read back exactly.
 class JsonObject {
  public:
-  JsonObject& number(std::string_view key, double v) {
-    return raw(key, detail::json_number(v));
-  }
+  JsonObject& number(std::string_view key, double v) { return raw(key, detail::json_number(v)); }
   JsonObject& integer(std::string_view key, std::int64_t v) { return raw(key, std::to_string(v)); }
   JsonObject& text(std::string_view key, std::string_view v) { return raw(key, json::quote(v)); }
   JsonObject& raw(std::string_view key, std::string_view json) {
@@ -197,7 +196,8 @@ class JsonObject {
   std::string s_ = "{";
 };
 /// Member `key` of a JSON object as a number (null reads as NaN); throws naming `what`.
-inline double json_member_number(const json::Value& v, std::string_view key, std::string_view what) {
+inline double json_member_number(const json::Value& v, std::string_view key,
+                                 std::string_view what) {
   const json::Value* m = v.find(key);
   TORCH_CHECK(m != nullptr && (m->is_number() || m->is_null()), what, ": no number '",
               std::string(key), "'");
@@ -206,7 +206,8 @@ inline double json_member_number(const json::Value& v, std::string_view key, std
 inline std::int64_t json_member_integer(const json::Value& v, std::string_view key,
                                         std::string_view what) {
   const double d = json_member_number(v, key, what);
-  TORCH_CHECK(std::floor(d) == d && std::fabs(d) < 1e15, what, ": '", std::string(key), "' is not an integer");
+  TORCH_CHECK(std::floor(d) == d && std::fabs(d) < 1e15, what, ": '", std::string(key),
+              "' is not an integer");
   return static_cast<std::int64_t>(d);
 }
 inline const std::string& json_member_text(const json::Value& v, std::string_view key,
@@ -308,7 +309,6 @@ struct EpochReport {
     return s;
   }
 };
-
 
 /// One JSON object per epoch report (nas::EpochReport::json), one per line.
 template <search_space S>

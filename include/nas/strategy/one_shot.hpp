@@ -40,9 +40,9 @@ struct WeightTraining {
   double momentum = 0.9;
   bool nesterov = false;
   double weight_decay = 3e-4;
-  double grad_clip = 5.0;  ///< 0: off
-  std::int64_t steps = 0;  ///< weight steps per epoch (0: one pass over the training data)
-  LossFunction loss{};     ///< default: cross entropy
+  double grad_clip = 5.0;       ///< 0: off
+  std::int64_t steps = 0;       ///< weight steps per epoch (0: one pass over the training data)
+  LossFunction loss{};          ///< default: cross entropy
   bool skip_nonfinite = false;  ///< skip a step whose loss is not finite (else stop)
 };
 

@@ -85,11 +85,10 @@ class Spos {
         if (callbacks.on_trial) callbacks.on_trial(t, best);
       }};
       History<S> before = progress_.history;
-      run = run_trials(evolution_, evaluator,
-                       {.trials = options_.trials - done,
-                        .round = options_.epochs,
-                        .reuse_history = done > 0},
-                       score, on, std::move(before));
+      run = run_trials(
+          evolution_, evaluator,
+          {.trials = options_.trials - done, .round = options_.epochs, .reuse_history = done > 0},
+          score, on, std::move(before));
     } else {
       run.history = progress_.history;
       run.best = *run.history.best();

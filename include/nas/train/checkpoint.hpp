@@ -98,7 +98,8 @@ class Checkpoint {
         first = line.substr(0, line.find('\n'));
         TORCH_CHECK(false, where(), ": module '", name,
                     "' does not match the module it is loaded into (another space, size or "
-                    "strategy?): first difference at '", first, "'");
+                    "strategy?): first difference at '",
+                    first, "'");
       }
     }
     auto a = archive("module." + name);
