@@ -172,8 +172,8 @@ class Bilevel {
   void load(const Checkpoint& c, const std::string& prefix) {
     const auto& kind = c.get_text(prefix + ".strategy");
     TORCH_CHECK(kind == Derived::strategy_name, "the checkpoint holds a '", kind,
-                "' search; this is nas::", Derived::strategy_name,
-                " (resume with the strategy that wrote it)");
+                "' search, not a '", Derived::strategy_name,
+                "' one (resume with the strategy that wrote it)");
     const auto done = c.get_int(prefix + ".epochs_done");
     TORCH_CHECK(done >= 0 && done <= options_.epochs, "the checkpoint has ", done,
                 " epochs done; this search plans ", options_.epochs,

@@ -310,9 +310,13 @@ struct EpochReport {
   }
 };
 
-/// One JSON object per epoch report (nas::EpochReport::json), one per line.
-template <search_space S>
-[[nodiscard]] std::string epoch_lines(const std::vector<EpochReport<S>>& reports) {
+/// One JSON object per report (nas::EpochReport::json, nas::OneShotEpoch::json), one per
+/// line.
+template <class Report>
+  requires requires(const Report& r) {
+    { r.json() } -> std::convertible_to<std::string>;
+  }
+[[nodiscard]] std::string epoch_lines(const std::vector<Report>& reports) {
   std::string out;
   for (const auto& r : reports) {
     out += r.json();

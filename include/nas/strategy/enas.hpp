@@ -87,18 +87,14 @@ class Enas {
     train.check("nas::Enas (training data)");
     valid.check("nas::Enas (validation data)");
     OneShotResult<S>& result = progress_;
-    stream_.emplace(train, options_.weights.batch_size);
-    if (pending_) {
-      stream_->load(*pending_, "pending.stream");
-      pending_.reset();
-    }
+    BatchStream& stream = trainer_.start(train);
     const std::int64_t per_reward =
         options_.reward_samples > 0 ? options_.reward_samples : options_.weights.batch_size;
     TrialCallbacks<S> trial_callbacks{callbacks.on_trial};
     for (std::int64_t epoch = next_epoch_; epoch < options_.epochs; ++epoch) {
       const auto start = std::chrono::steady_clock::now();
       OneShotEpoch<S> report =
-          trainer_.epoch(*stream_, epoch, options_.epochs, [&] { return reinforce_.propose(); });
+          trainer_.epoch(stream, epoch, options_.epochs, [&] { return reinforce_.propose(); });
       double reward_sum = 0.0;
       std::size_t rewards = 0;
       for (std::size_t step = 0; step < options_.controller_steps; ++step) {
@@ -153,43 +149,15 @@ class Enas {
   /// and epoch report, where the batch stream and the validation slices are, and torch's
   /// CPU generator. Call it between epochs (in `on_epoch`).
   void save(Checkpoint& c, const std::string& prefix) const {
-    TORCH_CHECK(stream_.has_value() || pending_.has_value(),
-                "nas::Enas::save before search(): nothing to resume yet (call it in on_epoch)");
-    c.put_text(prefix + ".strategy", "enas");
-    c.put(prefix + ".supernet", *net_);
-    c.put(prefix + ".weight_optimizer", trainer_.optimizer());
+    trainer_.save(c, prefix, "enas", progress_, next_epoch_);
     reinforce_.save(c, prefix + ".controller");
-    c.put_int(prefix + ".epochs_done", next_epoch_);
     c.put_int(prefix + ".valid_at", valid_at_);
-    c.put_text(prefix + ".epochs", epoch_lines(progress_.epochs));
-    c.put_text(prefix + ".history", progress_.history.jsonl());
-    if (stream_)
-      stream_->save(c, prefix + ".stream");
-    else
-      detail::copy_stream(*pending_, "pending.stream", c, prefix + ".stream");
-    c.put_torch_rng(prefix + ".torch_rng");
   }
   /// Restores what save() wrote; the next search() goes on from there.
   void load(const Checkpoint& c, const std::string& prefix) {
-    const auto& kind = c.get_text(prefix + ".strategy");
-    TORCH_CHECK(kind == "enas", "the checkpoint holds a '", kind,
-                "' search; this is nas::Enas (resume with the strategy that wrote it)");
-    const auto done = c.get_int(prefix + ".epochs_done");
-    TORCH_CHECK(done >= 0 && done <= options_.epochs, "the checkpoint has ", done,
-                " epochs done; this search plans ", options_.epochs);
-    c.get(prefix + ".supernet", *net_);
-    c.get(prefix + ".weight_optimizer", trainer_.optimizer());
+    next_epoch_ = trainer_.load(c, prefix, "enas", options_.epochs, progress_);
     reinforce_.load(c, prefix + ".controller");
-    progress_ = {};
-    progress_.epochs =
-        parse_one_shot_lines<S>(c.get_text(prefix + ".epochs"), "checkpoint (ENAS epochs)");
-    progress_.history = History<S>::parse_jsonl(c.get_text(prefix + ".history"));
-    next_epoch_ = done;
     valid_at_ = c.get_int(prefix + ".valid_at");
-    pending_.emplace();
-    detail::copy_stream(c, prefix + ".stream", *pending_, "pending.stream");
-    stream_.reset();
-    c.get_torch_rng(prefix + ".torch_rng");
   }
 
   [[nodiscard]] Reinforce<S>& reinforce() noexcept { return reinforce_; }
@@ -203,8 +171,6 @@ class Enas {
   OneShotResult<S> progress_;
   std::int64_t next_epoch_ = 0;
   std::int64_t valid_at_ = 0;
-  std::optional<BatchStream> stream_;
-  std::optional<Checkpoint> pending_;
 };
 
 }  // namespace nas

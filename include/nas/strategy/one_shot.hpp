@@ -100,16 +100,6 @@ struct OneShotEpoch {
   }
 };
 
-/// One JSON object per report (nas::OneShotEpoch::json), one per line.
-template <search_space S>
-[[nodiscard]] std::string epoch_lines(const std::vector<OneShotEpoch<S>>& reports) {
-  std::string out;
-  for (const auto& r : reports) {
-    out += r.json();
-    out += '\n';
-  }
-  return out;
-}
 /// Reads what nas::epoch_lines wrote for one-shot reports.
 template <search_space S>
 [[nodiscard]] std::vector<OneShotEpoch<S>> parse_one_shot_lines(std::string_view text,
@@ -231,10 +221,62 @@ class PathTrainer {
   [[nodiscard]] torch::optim::SGD& optimizer() noexcept { return *sgd_; }
   [[nodiscard]] const torch::optim::SGD& optimizer() const noexcept { return *sgd_; }
 
+  /// The batch stream of a search that starts or resumes: where load() left it, or new.
+  BatchStream& start(const Data& train) {
+    stream_.emplace(train, options_.batch_size);
+    if (pending_) {
+      stream_->load(*pending_, "pending.stream");
+      pending_.reset();
+    }
+    return *stream_;
+  }
+
+  /// Saves what every one-shot search has: the strategy's name, the supernet, the
+  /// optimizer, epochs done, epoch reports, trials, the batch stream, torch's generator.
+  void save(Checkpoint& c, const std::string& prefix, const char* kind,
+            const OneShotResult<S>& progress, std::int64_t epochs_done) const {
+    TORCH_CHECK(stream_.has_value() || pending_.has_value(), "saving a '", kind,
+                "' search before search(): nothing to resume yet (call save in on_epoch)");
+    c.put_text(prefix + ".strategy", kind);
+    c.put(prefix + ".supernet", *net_);
+    c.put(prefix + ".weight_optimizer", *sgd_);
+    c.put_int(prefix + ".epochs_done", epochs_done);
+    c.put_text(prefix + ".epochs", epoch_lines(progress.epochs));
+    c.put_text(prefix + ".history", progress.history.jsonl());
+    if (stream_)
+      stream_->save(c, prefix + ".stream");
+    else
+      copy_stream(*pending_, "pending.stream", c, prefix + ".stream");
+    c.put_torch_rng(prefix + ".torch_rng");
+  }
+  /// Restores what save() wrote into `progress`; returns the epochs done.
+  std::int64_t load(const Checkpoint& c, const std::string& prefix, const char* kind,
+                    std::int64_t planned_epochs, OneShotResult<S>& progress) {
+    const auto& saved = c.get_text(prefix + ".strategy");
+    TORCH_CHECK(saved == kind, "the checkpoint holds a '", saved, "' search, not a '", kind,
+                "' one (resume with the strategy that wrote it)");
+    const auto done = c.get_int(prefix + ".epochs_done");
+    TORCH_CHECK(done >= 0 && done <= planned_epochs, "the checkpoint has ", done,
+                " epochs done; this search plans ", planned_epochs);
+    c.get(prefix + ".supernet", *net_);
+    c.get(prefix + ".weight_optimizer", *sgd_);
+    progress = {};
+    progress.epochs = parse_one_shot_lines<S>(c.get_text(prefix + ".epochs"),
+                                              "checkpoint entry '" + prefix + ".epochs'");
+    progress.history = History<S>::parse_jsonl(c.get_text(prefix + ".history"));
+    pending_.emplace();
+    copy_stream(c, prefix + ".stream", *pending_, "pending.stream");
+    stream_.reset();
+    c.get_torch_rng(prefix + ".torch_rng");
+    return done;
+  }
+
  private:
   Net net_;
   WeightTraining options_;
   std::unique_ptr<torch::optim::SGD> sgd_;
+  std::optional<BatchStream> stream_;
+  std::optional<Checkpoint> pending_;  // where a loaded stream was
 };
 }  // namespace detail
 

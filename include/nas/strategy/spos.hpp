@@ -62,14 +62,10 @@ class Spos {
                           const OneShotCallbacks<S>& callbacks = {}, const O& score = {}) {
     train.check("nas::Spos (training data)");
     valid.check("nas::Spos (validation data)");
-    stream_.emplace(train, options_.weights.batch_size);
-    if (pending_) {
-      stream_->load(*pending_, "pending.stream");
-      pending_.reset();
-    }
+    BatchStream& stream = trainer_.start(train);
     for (std::int64_t epoch = next_epoch_; epoch < options_.epochs; ++epoch) {
       const auto report =
-          trainer_.epoch(*stream_, epoch, options_.epochs, [&] { return sample<S>(rng_); });
+          trainer_.epoch(stream, epoch, options_.epochs, [&] { return sample<S>(rng_); });
       progress_.epochs.push_back(report);
       next_epoch_ = epoch + 1;
       if (callbacks.on_epoch) callbacks.on_epoch(report);
@@ -106,45 +102,17 @@ class Spos {
   /// path generator, epoch reports, the evolution's population and every trial, where
   /// the batch stream is, and torch's CPU generator.
   void save(Checkpoint& c, const std::string& prefix) const {
-    TORCH_CHECK(stream_.has_value() || pending_.has_value(),
-                "nas::Spos::save before search(): nothing to resume yet (call it in on_epoch)");
-    c.put_text(prefix + ".strategy", "spos");
-    c.put(prefix + ".supernet", *net_);
-    c.put(prefix + ".weight_optimizer", trainer_.optimizer());
+    trainer_.save(c, prefix, "spos", progress_, next_epoch_);
     c.put_rng(prefix + ".rng", rng_);
     evolution_.save(c, prefix + ".evolution");
-    c.put_int(prefix + ".epochs_done", next_epoch_);
-    c.put_text(prefix + ".epochs", epoch_lines(progress_.epochs));
-    c.put_text(prefix + ".history", progress_.history.jsonl());
-    if (stream_)
-      stream_->save(c, prefix + ".stream");
-    else
-      detail::copy_stream(*pending_, "pending.stream", c, prefix + ".stream");
-    c.put_torch_rng(prefix + ".torch_rng");
   }
   /// Restores what save() wrote; the next search() goes on from there.
   void load(const Checkpoint& c, const std::string& prefix) {
-    const auto& kind = c.get_text(prefix + ".strategy");
-    TORCH_CHECK(kind == "spos", "the checkpoint holds a '", kind,
-                "' search; this is nas::Spos (resume with the strategy that wrote it)");
-    const auto done = c.get_int(prefix + ".epochs_done");
-    TORCH_CHECK(done >= 0 && done <= options_.epochs, "the checkpoint has ", done,
-                " epochs done; this search plans ", options_.epochs);
-    c.get(prefix + ".supernet", *net_);
-    c.get(prefix + ".weight_optimizer", trainer_.optimizer());
-    c.get_rng(prefix + ".rng", rng_);
-    evolution_.load(c, prefix + ".evolution");
-    progress_ = {};
-    progress_.epochs =
-        parse_one_shot_lines<S>(c.get_text(prefix + ".epochs"), "checkpoint (SPOS epochs)");
-    progress_.history = History<S>::parse_jsonl(c.get_text(prefix + ".history"));
+    next_epoch_ = trainer_.load(c, prefix, "spos", options_.epochs, progress_);
     TORCH_CHECK(progress_.history.size() <= options_.trials, "the checkpoint has ",
                 progress_.history.size(), " trials; this search plans ", options_.trials);
-    next_epoch_ = done;
-    pending_.emplace();
-    detail::copy_stream(c, prefix + ".stream", *pending_, "pending.stream");
-    stream_.reset();
-    c.get_torch_rng(prefix + ".torch_rng");
+    c.get_rng(prefix + ".rng", rng_);
+    evolution_.load(c, prefix + ".evolution");
   }
 
   /// Epochs of weight training completed so far.
@@ -160,8 +128,6 @@ class Spos {
   Evolution<S> evolution_;
   OneShotResult<S> progress_;
   std::int64_t next_epoch_ = 0;
-  std::optional<BatchStream> stream_;
-  std::optional<Checkpoint> pending_;
 };
 
 }  // namespace nas
