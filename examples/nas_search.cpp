@@ -1107,6 +1107,11 @@ int main(int argc, char** argv) {
     if (s.threads > 0) torch::set_num_threads(s.threads);
     TORCH_CHECK(s.device != "cuda" || torch::cuda::is_available(),
                 "--device cuda: no CUDA device is available; use --device cpu");
+    if (s.device == "cuda") {
+      // same seed, same GPU, same result: deterministic cuDNN algorithms, no autotuning
+      at::globalContext().setDeterministicCuDNN(true);
+      at::globalContext().setBenchmarkCuDNN(false);
+    }
     prepare_folder(dir);
     const Dataset data = load_data(s);
     check_sizes(s, data);

@@ -9,7 +9,10 @@
 #include <torch/serialize/output-archive.h>
 #include <torch/types.h>
 
+#include <torch/cuda.h>
+
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Context.h>
 #include <ATen/core/Generator.h>
 #include <c10/util/Exception.h>
 
@@ -77,10 +80,18 @@ class Checkpoint {
     os << rng;
     put_text("rng." + name, os.str());
   }
-  /// Stores the state of torch's default CPU generator (data order, initialization).
+  /// Stores the state of torch's default CPU generator (data order, initialization) and,
+  /// on a machine with CUDA, of every GPU's default generator (Gumbel noise and dropout
+  /// drawn on the GPU).
   void put_torch_rng(const std::string& name) {
     at::Generator generator = at::detail::getDefaultCPUGenerator();
     put_tensor("torch_rng." + name, generator.get_state());
+    for (std::int64_t i = 0; i < cuda_devices(); ++i)
+      put_tensor("torch_rng." + name + ".cuda" + std::to_string(i),
+                 at::globalContext()
+                     .defaultGenerator(
+                         c10::Device(c10::DeviceType::CUDA, static_cast<c10::DeviceIndex>(i)))
+                     .get_state());
   }
 
   /// Restores a module stored with put(name, module): same structure needed.
@@ -157,6 +168,13 @@ class Checkpoint {
   void get_torch_rng(const std::string& name) const {
     at::Generator generator = at::detail::getDefaultCPUGenerator();
     generator.set_state(get_tensor("torch_rng." + name));
+    for (std::int64_t i = 0; i < cuda_devices(); ++i) {
+      const auto key = "torch_rng." + name + ".cuda" + std::to_string(i);
+      if (!contains(key)) continue;  // written on a machine without this GPU
+      at::Generator g = at::globalContext().defaultGenerator(
+          c10::Device(c10::DeviceType::CUDA, static_cast<c10::DeviceIndex>(i)));
+      g.set_state(get_tensor(key));
+    }
   }
   [[nodiscard]] bool contains(const std::string& name) const {
     return tensors_.contains("tensor." + name) || texts_.contains("text." + name) ||
@@ -211,6 +229,10 @@ class Checkpoint {
   }
 
  private:
+  static std::int64_t cuda_devices() {
+    return at::globalContext().hasCUDA() ? static_cast<std::int64_t>(torch::cuda::device_count())
+                                         : 0;
+  }
   // One line per parameter and buffer: name and shape.
   static std::string shapes(const torch::nn::Module& module) {
     std::string out;
