@@ -241,13 +241,17 @@ class Bilevel {
 
   /// Applies an architecture gradient with the architecture optimizer.
   void apply_arch_gradient(const std::vector<torch::Tensor>& grads) {
-    for (const auto& g : grads)
-      if (!torch::isfinite(g).all().template item<bool>())
-        throw NonFiniteLoss(
-            c10::SourceLocation{__func__, __FILE__, static_cast<std::uint32_t>(__LINE__)},
-            "the architecture gradient is not finite at epoch " + std::to_string(epoch_ + 1) +
-                "; lower the learning rate, check the data, or skip such steps "
-                "(skip_nonfinite)");
+    // one check (one device sync) over every cell kind's gradient
+    torch::Tensor finite;
+    for (const auto& g : grads) {
+      auto f = torch::isfinite(g).all();
+      finite = finite.defined() ? finite.logical_and(f) : f;
+    }
+    if (finite.defined() && !finite.template item<bool>()) {
+      std::string what = "the architecture gradient is not finite at epoch ";
+      what += std::to_string(epoch_ + 1);
+      detail::throw_non_finite(std::move(what));
+    }
     auto& alphas = arch_list();
     for (std::size_t i = 0; i < alphas.size(); ++i) alphas[i].mutable_grad() = grads[i].detach();
     arch_.step();
@@ -270,11 +274,7 @@ class Bilevel {
     what += std::to_string(v);
     what += ") at epoch ";
     what += std::to_string(epoch_ + 1);
-    what +=
-        "; lower the learning rate, check the data for NaN or infinite values, or skip "
-        "such steps (skip_nonfinite)";
-    throw NonFiniteLoss(
-        c10::SourceLocation{__func__, __FILE__, static_cast<std::uint32_t>(__LINE__)}, what);
+    detail::throw_non_finite(std::move(what));
   }
 
   Supernet<S, R> net_;

@@ -131,6 +131,17 @@ class NonFiniteLoss : public c10::Error {
   using c10::Error::Error;
 };
 
+namespace detail {
+/// Throws nas::NonFiniteLoss: `what` (where, and what was not finite), then the fixes.
+[[noreturn]] inline void throw_non_finite(std::string what) {
+  what +=
+      "; lower the learning rate, check the data for NaN or infinite values, or skip such "
+      "steps (skip_nonfinite)";
+  throw NonFiniteLoss(c10::SourceLocation{__func__, __FILE__, static_cast<std::uint32_t>(__LINE__)},
+                      what);
+}
+}  // namespace detail
+
 /// The loss of a strategy: logits and targets to a scalar (default: cross entropy).
 using LossFunction = std::function<torch::Tensor(const torch::Tensor&, const torch::Tensor&)>;
 

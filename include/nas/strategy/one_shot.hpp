@@ -196,9 +196,7 @@ class PathTrainer {
         what += std::to_string(epoch + 1);
         what += ", step ";
         what += std::to_string(s + 1);
-        what += "; lower the learning rate, check the data, or skip such steps (skip_nonfinite)";
-        throw NonFiniteLoss(
-            c10::SourceLocation{__func__, __FILE__, static_cast<std::uint32_t>(__LINE__)}, what);
+        detail::throw_non_finite(std::move(what));
       }
       loss.backward();
       if (options_.grad_clip > 0.0)
