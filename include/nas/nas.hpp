@@ -20,6 +20,7 @@
 #include "nas/nn/network.hpp"
 #include "nas/nn/stack.hpp"
 #include "nas/nn/supernet.hpp"
+#include "nas/ops/conv.hpp"
 #include "nas/ops/cost.hpp"
 #include "nas/ops/darts.hpp"
 #include "nas/ops/mobile.hpp"

@@ -22,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "nas/ops/conv.hpp"
 #include "nas/ops/op_args.hpp"
 #include "nas/ops/op_set.hpp"
 #include "nas/ops/operation.hpp"
@@ -40,6 +41,17 @@ inline constexpr bool search_batch_norm = requires {
   requires static_cast<bool>(M::nas_search_batch_norm);
 }
 || requires { requires static_cast<bool>(M::ContainedType::nas_search_batch_norm); };
+
+/// Whether op module `M` starts with a ReLU and can take that ReLU's output: `M` (a module
+/// holder) has `static constexpr bool nas_relu_first = true` in its module class and a
+/// `forward_relu(relu_x)` method equal to `forward(x)` for `relu_x == relu(x)`. A mixed edge
+/// computes relu(x) once for all such ops (DARTS's four convolutions on every edge), so that
+/// its value and its gradient are computed, and kept, once instead of four times.
+template <class M>
+concept relu_first_op = requires(M& m, const torch::Tensor& x) {
+  requires static_cast<bool>(M::ContainedType::nas_relu_first);
+  { m->forward_relu(x) } -> std::convertible_to<torch::Tensor>;
+};
 
 /// How the edges of one cell kind mix their candidate ops in one forward pass,
 /// computed once per forward by a nas::relaxation and shared by every cell of the kind.
@@ -119,21 +131,32 @@ class MixedEdgeImpl : public torch::nn::Module {
     (std::make_index_sequence<size>{});
   }
 
-  /// Runs op `I` (and its batch norm, if any).
+  /// Runs op `I` (and its batch norm, if any). With `relu_x` given, an op that starts with a
+  /// ReLU (nas::relu_first_op) takes `*relu_x`, computed as relu(x) by the first such op.
   template <std::size_t I>
-  torch::Tensor run(const torch::Tensor& x) {
+  torch::Tensor run(const torch::Tensor& x, torch::Tensor* relu_x = nullptr) {
     using M = std::tuple_element_t<I, tuple_type>;
-    torch::Tensor y = operation_traits<M>::forward(std::get<I>(ops_), x);
-    if constexpr (search_batch_norm<M>) y = bn_[I]->forward(y);
+    torch::Tensor y;
+    if constexpr (relu_first_op<M>) {
+      if (relu_x != nullptr) {
+        if (!relu_x->defined()) *relu_x = torch::relu(x);
+        y = std::get<I>(ops_)->forward_relu(*relu_x);
+      } else {
+        y = operation_traits<M>::forward(std::get<I>(ops_), x);
+      }
+    } else {
+      y = operation_traits<M>::forward(std::get<I>(ops_), x);
+    }
+    if constexpr (search_batch_norm<M>) y = ops::batch_norm(bn_[I], y);
     return y;
   }
 
   /// Runs op `index` (a run-time index; one typed call, no virtual dispatch).
-  torch::Tensor run(std::size_t index, const torch::Tensor& x) {
+  torch::Tensor run(std::size_t index, const torch::Tensor& x, torch::Tensor* relu_x = nullptr) {
     TORCH_CHECK(index < size, "op index ", index, " out of range; the op set has ", size, " ops");
     torch::Tensor y;
     [&]<std::size_t... I>(std::index_sequence<I...>) {
-      (void)((index == I ? (y = run<I>(x), true) : false) || ...);
+      (void)((index == I ? (y = run<I>(x, relu_x), true) : false) || ...);
     }
     (std::make_index_sequence<size>{});
     return y;
@@ -144,9 +167,9 @@ class MixedEdgeImpl : public torch::nn::Module {
     const bool weighted = mix.weights.defined();
     const torch::Tensor w =
         weighted ? mix.weights.select(0, static_cast<std::int64_t>(edge)) : torch::Tensor();
-    torch::Tensor out;
+    torch::Tensor out, relu_x;  // relu_x: one relu(x) for every op that starts with a ReLU
     const auto add = [&](std::size_t k) {
-      torch::Tensor y = run(k, x);
+      torch::Tensor y = run(k, x, &relu_x);
       if (weighted) y = y * w.select(0, static_cast<std::int64_t>(k));
       out = out.defined() ? out + y : y;
     };

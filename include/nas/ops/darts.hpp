@@ -15,6 +15,7 @@
 
 #include <cstdint>
 
+#include "nas/ops/conv.hpp"
 #include "nas/ops/cost.hpp"
 #include "nas/ops/op.hpp"
 #include "nas/ops/op_args.hpp"
@@ -52,7 +53,11 @@ class ReLUConvBNImpl : public torch::nn::Cloneable<ReLUConvBNImpl> {
                   torch::nn::BatchNorm2dOptions(o.out).affine(o.affine).track_running_stats(
                       o.track_running_stats)));
   }
-  torch::Tensor forward(const torch::Tensor& x) { return bn(conv(torch::relu(x))); }
+  /// Starts with a ReLU: nas::MixedEdge passes one shared relu(x) to forward_relu().
+  static constexpr bool nas_relu_first = true;
+  torch::Tensor forward(const torch::Tensor& x) { return forward_relu(torch::relu(x)); }
+  /// The output for `relu_x == relu(x)`.
+  torch::Tensor forward_relu(const torch::Tensor& relu_x) { return bn(ops::conv(conv, relu_x)); }
   [[nodiscard]] const ReLUConvBNOptions& options() const noexcept { return options_; }
   [[nodiscard]] std::int64_t multiply_adds(std::int64_t h, std::int64_t w) const {
     const auto& o = options_;
@@ -87,13 +92,18 @@ class FactorizedReduceImpl : public torch::nn::Cloneable<FactorizedReduceImpl> {
     bn = register_module("bn", torch::nn::BatchNorm2d(
                                    torch::nn::BatchNorm2dOptions(args_.out).affine(args_.affine)));
   }
-  torch::Tensor forward(const torch::Tensor& x) {
-    TORCH_CHECK(x.dim() == 4 && x.size(2) % 2 == 0 && x.size(3) % 2 == 0,
+  /// Starts with a ReLU: nas::MixedEdge passes one shared relu(x) to forward_relu().
+  static constexpr bool nas_relu_first = true;
+  torch::Tensor forward(const torch::Tensor& x) { return forward_relu(torch::relu(x)); }
+  /// The output for `relu_x == relu(x)`.
+  torch::Tensor forward_relu(const torch::Tensor& relu_x) {
+    TORCH_CHECK(relu_x.dim() == 4 && relu_x.size(2) % 2 == 0 && relu_x.size(3) % 2 == 0,
                 "nas::ops::FactorizedReduce needs an NCHW input of even height and width; got ",
-                x.sizes());
-    const auto y = torch::relu(x);
+                relu_x.sizes());
     using torch::indexing::Slice;
-    return bn(torch::cat({conv_1(y), conv_2(y.index({Slice(), Slice(), Slice(1), Slice(1)}))}, 1));
+    return bn(torch::cat({ops::conv(conv_1, relu_x),
+                          ops::conv(conv_2, relu_x.index({Slice(), Slice(), Slice(1), Slice(1)}))},
+                         1));
   }
   [[nodiscard]] std::int64_t multiply_adds(std::int64_t h, std::int64_t w) const {
     const std::int64_t half = args_.out / 2;
@@ -186,9 +196,13 @@ class SepConvImpl : public torch::nn::Cloneable<SepConvImpl<K>> {
     pointwise_2 = this->register_module("pointwise_2", conv(a.in, a.out, 1, 1, 1));
     bn_2 = this->register_module("bn_2", bn(a.out));
   }
-  torch::Tensor forward(const torch::Tensor& x) {
-    const auto y = bn_1(pointwise_1(depthwise_1(torch::relu(x))));
-    return bn_2(pointwise_2(depthwise_2(torch::relu(y))));
+  /// Starts with a ReLU: nas::MixedEdge passes one shared relu(x) to forward_relu().
+  static constexpr bool nas_relu_first = true;
+  torch::Tensor forward(const torch::Tensor& x) { return forward_relu(torch::relu(x)); }
+  /// The output for `relu_x == relu(x)`.
+  torch::Tensor forward_relu(const torch::Tensor& relu_x) {
+    const auto y = ops::batch_norm(bn_1, ops::conv_pair(depthwise_1, pointwise_1, relu_x));
+    return ops::batch_norm(bn_2, ops::conv_pair(depthwise_2, pointwise_2, torch::relu(y)));
   }
   [[nodiscard]] std::int64_t multiply_adds(std::int64_t h, std::int64_t w) const {
     const auto& a = args_;
@@ -234,7 +248,13 @@ class DilConvImpl : public torch::nn::Cloneable<DilConvImpl<K>> {
     bn = this->register_module(
         "bn", torch::nn::BatchNorm2d(torch::nn::BatchNorm2dOptions(a.out).affine(a.affine)));
   }
-  torch::Tensor forward(const torch::Tensor& x) { return bn(pointwise(depthwise(torch::relu(x)))); }
+  /// Starts with a ReLU: nas::MixedEdge passes one shared relu(x) to forward_relu().
+  static constexpr bool nas_relu_first = true;
+  torch::Tensor forward(const torch::Tensor& x) { return forward_relu(torch::relu(x)); }
+  /// The output for `relu_x == relu(x)`.
+  torch::Tensor forward_relu(const torch::Tensor& relu_x) {
+    return ops::batch_norm(bn, ops::conv_pair(depthwise, pointwise, relu_x));
+  }
   [[nodiscard]] std::int64_t multiply_adds(std::int64_t h, std::int64_t w) const {
     const auto& a = args_;
     const std::int64_t oh = conv_output_size(h, K, a.stride, K - 1, 2);
@@ -316,7 +336,13 @@ class Conv7x1_1x7Impl : public torch::nn::Cloneable<Conv7x1_1x7Impl> {
     bn = register_module(
         "bn", torch::nn::BatchNorm2d(torch::nn::BatchNorm2dOptions(a.out).affine(a.affine)));
   }
-  torch::Tensor forward(const torch::Tensor& x) { return bn(conv_7x1(conv_1x7(torch::relu(x)))); }
+  /// Starts with a ReLU: nas::MixedEdge passes one shared relu(x) to forward_relu().
+  static constexpr bool nas_relu_first = true;
+  torch::Tensor forward(const torch::Tensor& x) { return forward_relu(torch::relu(x)); }
+  /// The output for `relu_x == relu(x)`.
+  torch::Tensor forward_relu(const torch::Tensor& relu_x) {
+    return bn(ops::conv(conv_7x1, ops::conv(conv_1x7, relu_x)));
+  }
   [[nodiscard]] std::int64_t multiply_adds(std::int64_t h, std::int64_t w) const {
     const auto& a = args_;
     const std::int64_t w1 = conv_output_size(w, 7, a.stride, 3);

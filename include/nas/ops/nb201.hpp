@@ -44,7 +44,11 @@ class NorConvImpl : public torch::nn::Cloneable<NorConvImpl<K>> {
     op = this->register_module("op",
                                ReLUConvBN(detail::nb201_conv(args_, args_.in, K, args_.stride)));
   }
+  /// Starts with a ReLU: nas::MixedEdge passes one shared relu(x) to forward_relu().
+  static constexpr bool nas_relu_first = true;
   torch::Tensor forward(const torch::Tensor& x) { return op(x); }
+  /// The output for `relu_x == relu(x)`.
+  torch::Tensor forward_relu(const torch::Tensor& relu_x) { return op->forward_relu(relu_x); }
   [[nodiscard]] std::int64_t multiply_adds(std::int64_t h, std::int64_t w) const {
     return op->multiply_adds(h, w);
   }

@@ -99,6 +99,8 @@ class Darts : public detail::Bilevel<Darts<S, R>, S, R, DartsOptions> {
     auto& net = this->net_;
     const auto& alphas = this->arch_list();
     if (this->options_.order == 1) {
+      // frozen weights: no weight gradient, and convolutions keep less (nas::ops::conv)
+      detail::FreezeGuard frozen(this->weight_list());
       const auto logits = net->forward(valid.data);
       const auto l = this->loss(logits, valid.target);
       this->check_finite(l, "architecture");
@@ -149,6 +151,7 @@ class Darts : public detail::Bilevel<Darts<S, R>, S, R, DartsOptions> {
         for (std::size_t i = 0; i < weights.size(); ++i)
           weights[i].detach().copy_(saved[i] + sign * eps * vector[i]);
       }
+      detail::FreezeGuard frozen(weights);
       return grads(this->loss(net->forward(train.data), train.target), alphas);
     };
     const auto plus = std::isfinite(eps) ? at(1.0) : std::vector<torch::Tensor>{};

@@ -63,6 +63,8 @@ class Gdas : public detail::Bilevel<Gdas<S>, S, relax::Gumbel, GdasOptions> {
     net->train();
     StepReport report;
     this->weight_step(train, report);
+    // frozen weights: no weight gradient, and convolutions keep less (nas::ops::conv)
+    detail::FreezeGuard frozen(this->weight_list());
     const auto logits = net->forward(valid.data);
     const auto l = this->loss(logits, valid.target);
     this->check_finite(l, "architecture");
