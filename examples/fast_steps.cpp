@@ -3,8 +3,9 @@
 // compared. The other speed-ups (frozen-weight convolutions in the architecture step, the shared
 // relu(x) per edge, recomputed depthwise outputs, batch norms that keep their output) are always
 // on: nothing to call.
-//   fast_steps [layers channels batch steps]     (defaults: 5 8 32 3; the published search
-//                                                 size is 8 16 64, docs/performance.md)
+//   fast_steps [layers channels batch steps image]   (defaults: 5 8 32 3 32; the published
+//                                                      search size is 8 16 64 with 32x32 images,
+//                                                      docs/performance.md)
 #include <torch/torch.h>
 
 #include <chrono>
@@ -23,13 +24,14 @@ struct Run {
   double ms_per_step = 0.0;
 };
 
-Run search(const nas::Stack& stack, std::int64_t batch, int steps, bool channels_last) {
+Run search(const nas::Stack& stack, std::int64_t batch, std::int64_t image, int steps,
+           bool channels_last) {
   torch::manual_seed(0);
   nas::Supernet<space, nas::relax::Softmax> net(stack);
   if (channels_last) nas::use_channels_last(*net);  // after moving to the device, if any
   nas::Darts darts(net, {.order = 1});
-  const nas::Batch train{torch::randn({batch, 3, 32, 32}), torch::randint(10, {batch})};
-  const nas::Batch valid{torch::randn({batch, 3, 32, 32}), torch::randint(10, {batch})};
+  const nas::Batch train{torch::randn({batch, 3, image, image}), torch::randint(10, {batch})};
+  const nas::Batch valid{torch::randn({batch, 3, image, image}), torch::randint(10, {batch})};
   Run r;
   r.gradient = darts.architecture_gradient(train, valid);
   (void)darts.step(train, valid);  // warm-up (oneDNN builds its kernels on first use)
@@ -48,22 +50,31 @@ int main(int argc, char** argv) {
   const nas::Stack stack{.layers = arg(1, 5), .channels = arg(2, 8), .classes = 10};
   const std::int64_t batch = arg(3, 32);
   const int steps = static_cast<int>(arg(4, 3));
-  if (stack.layers < 3 || stack.channels < 2 || batch < 1 || steps < 1) {
-    std::fprintf(stderr, "usage: fast_steps [layers>=3 channels>=2 batch>=1 steps>=1]\n");
+  const std::int64_t image = arg(5, 32);
+  if (stack.layers < 3 || stack.channels < 2 || batch < 1 || steps < 1 || steps > 1000 ||
+      image < 8 || image % 4 != 0) {
+    std::fprintf(stderr,
+                 "usage: fast_steps [layers>=3 channels>=2 batch>=1 steps in 1..1000 "
+                 "image>=8, a multiple of 4]\n");
     return 2;
   }
-  const Run nchw = search(stack, batch, steps, false);
-  const Run nhwc = search(stack, batch, steps, true);
+  const Run nchw = search(stack, batch, image, steps, false);
+  const Run nhwc = search(stack, batch, image, steps, true);
   double difference = 0.0;  // relative to the gradient's largest entry
   for (std::size_t i = 0; i < nchw.gradient.size(); ++i)
     difference = std::max(difference, ((nchw.gradient[i] - nhwc.gradient[i]).abs().max() /
                                        nchw.gradient[i].abs().max())
                                           .item<double>());
-  std::printf("DARTS step, %lld cells, %lld channels, batch %lld, %d intra-op threads\n",
+  std::printf("DARTS step, %lld cells, %lld channels, batch %lld, %lldx%lld images, %d threads\n",
               static_cast<long long>(stack.layers), static_cast<long long>(stack.channels),
-              static_cast<long long>(batch), torch::get_num_threads());
-  std::printf("  NCHW:          %8.1f ms per step\n", nchw.ms_per_step);
-  std::printf("  channels_last: %8.1f ms per step\n", nhwc.ms_per_step);
+              static_cast<long long>(batch), static_cast<long long>(image),
+              static_cast<long long>(image), torch::get_num_threads());
+  if (steps > 1) {
+    std::printf("  NCHW:          %8.1f ms per step\n", nchw.ms_per_step);
+    std::printf("  channels_last: %8.1f ms per step\n", nhwc.ms_per_step);
+  } else {
+    std::printf("  (one step, the warm-up: nothing timed; pass steps >= 2)\n");
+  }
   std::printf("  architecture gradients differ by %.1e (relative)\n", difference);
   // The two layouts compute the same gradient up to float rounding: a gradient of alpha sums
   // many terms that cancel, and float32 itself is 1e-3 (relative) away from a float64 run at
