@@ -141,12 +141,9 @@ class MixedEdgeImpl : public torch::nn::Module {
       if (relu_x != nullptr) {
         if (!relu_x->defined()) *relu_x = torch::relu(x);
         y = std::get<I>(ops_)->forward_relu(*relu_x);
-      } else {
-        y = operation_traits<M>::forward(std::get<I>(ops_), x);
       }
-    } else {
-      y = operation_traits<M>::forward(std::get<I>(ops_), x);
     }
+    if (!y.defined()) y = operation_traits<M>::forward(std::get<I>(ops_), x);
     if constexpr (search_batch_norm<M>) y = ops::batch_norm(bn_[I], y);
     return y;
   }

@@ -15,39 +15,79 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <variant>
 #include <vector>
 
 namespace nas::ops {
 
 namespace detail {
+/// Stride, padding, dilation and groups of a 2-d convolution, and the two ATen calls the
+/// backward nodes below make with them.
+struct ConvGeometry {
+  std::vector<std::int64_t> stride, padding, dilation;
+  std::int64_t groups = 1;
+
+  /// The geometry of `o`; only for ExpandingArray padding (see plain_padding()).
+  static ConvGeometry of(const torch::nn::detail::ConvNdOptions<2>& o) {
+    const auto vec = [](const torch::ExpandingArray<2>& a) {
+      return std::vector<std::int64_t>(a->begin(), a->end());
+    };
+    return {vec(o.stride()), vec(std::get<torch::ExpandingArray<2>>(o.padding())),
+            vec(o.dilation()), o.groups()};
+  }
+  [[nodiscard]] torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& weight,
+                                      const torch::Tensor& bias = {}) const {
+    return at::convolution(x, weight, bias, stride, padding, dilation, /*transposed=*/false,
+                           std::vector<std::int64_t>(stride.size(), 0), groups);
+  }
+  /// (input, weight) gradients as `mask` asks; `x` only lends its shape and layout when the
+  /// weight gradient is not asked for.
+  [[nodiscard]] std::tuple<torch::Tensor, torch::Tensor> backward(const torch::Tensor& grad,
+                                                                  const torch::Tensor& x,
+                                                                  const torch::Tensor& weight,
+                                                                  bool input_grad,
+                                                                  bool weight_grad) const {
+    auto [gx, gw, unused] = at::convolution_backward(
+        grad, x, weight, std::nullopt, stride, padding, dilation, /*transposed=*/false,
+        std::vector<std::int64_t>(stride.size(), 0), groups, {input_grad, weight_grad, false});
+    return {gx, gw};
+  }
+};
+
+inline bool plain_padding(const torch::nn::detail::ConvNdOptions<2>& o) {
+  return std::holds_alternative<torch::ExpandingArray<2>>(o.padding()) &&
+         std::holds_alternative<torch::enumtype::kZeros>(o.padding_mode());
+}
+
+/// A backward node of type `N`, owned as autograd owns its nodes.
+template <class N>
+std::shared_ptr<N> make_node() {
+  return std::shared_ptr<N>(new N(), torch::autograd::deleteNode);
+}
+
 /// The backward node of y = conv(x, w, b) with w and b frozen: it keeps only w (the input
-/// gradient is the transposed convolution of the output gradient by w; LibTorch's own
-/// convolution also keeps x, which only the weight gradient needs) and computes only the input
-/// gradient. (A plain autograd node rather than torch::autograd::Function, whose compiled-autograd
-/// hooks GCC 12 flags under -Wnull-dereference.)
+/// gradient needs w and x's shape; LibTorch's own convolution also keeps x, which only the
+/// weight gradient needs) and computes only the input gradient. (A plain autograd node rather
+/// than torch::autograd::Function, whose compiled-autograd hooks GCC 12 flags under
+/// -Wnull-dereference.)
 class FrozenConvBackward : public torch::autograd::Node {
  public:
   torch::autograd::variable_list apply(torch::autograd::variable_list&& grads) override {
     if (!grads[0].defined()) return {torch::Tensor()};
-    const auto weight = weight_.unpack();
-    const auto format =
-        channels_last_ ? torch::MemoryFormat::ChannelsLast : torch::MemoryFormat::Contiguous;
-    // Only the input's shape and layout matter for the input gradient: an uninitialized
-    // tensor (never written, never read) stands in for the input that was not kept.
-    const auto shape = at::empty(sizes_, grads[0].options().memory_format(format));
-    const std::vector<std::int64_t> no_output_padding(stride_.size(), 0);
-    return {std::get<0>(at::convolution_backward(
-        grads[0].contiguous(format), shape, weight, std::nullopt, stride_, padding_, dilation_,
-        /*transposed=*/false, no_output_padding, groups_, {true, false, false}))};
+    // An uninitialized tensor (never written, never read) stands in for the input that was
+    // not kept: the input gradient takes only its shape and layout.
+    const auto shape = at::empty(sizes_, grads[0].options().memory_format(format_));
+    return {std::get<0>(
+        geometry_.backward(grads[0].contiguous(format_), shape, weight_.unpack(), true, false))};
   }
   [[nodiscard]] std::string name() const override { return "nas::ops::FrozenConvBackward"; }
   void release_variables() override { weight_.reset_data(); }
 
   torch::autograd::SavedVariable weight_;
-  std::vector<std::int64_t> sizes_, stride_, padding_, dilation_;
-  std::int64_t groups_ = 1;
-  bool channels_last_ = false;
+  ConvGeometry geometry_;
+  std::vector<std::int64_t> sizes_;
+  torch::MemoryFormat format_ = torch::MemoryFormat::Contiguous;
 };
 
 /// The backward node of y = second(first(x)) (two convolutions without bias, say depthwise then
@@ -55,30 +95,20 @@ class FrozenConvBackward : public torch::autograd::Node {
 /// gradient arrives (a depthwise convolution costs little next to its backward pass).
 class RecomputedPairBackward : public torch::autograd::Node {
  public:
-  struct Geometry {
-    std::vector<std::int64_t> stride, padding, dilation;
-    std::int64_t groups = 1;
-  };
   torch::autograd::variable_list apply(torch::autograd::variable_list&& grads) override {
     if (!grads[0].defined()) return {torch::Tensor(), torch::Tensor(), torch::Tensor()};
     const auto x = x_.unpack();
     const auto w1 = w1_.unpack();
-    const auto w2 = w2_.unpack();
-    const std::vector<std::int64_t> zeros(first_.stride.size(), 0);
     torch::Tensor mid;
     {
       torch::NoGradGuard no_grad;
-      mid = at::convolution(x, w1, std::nullopt, first_.stride, first_.padding, first_.dilation,
-                            /*transposed=*/false, zeros, first_.groups);
+      mid = first_.forward(x, w1);
     }
-    auto [grad_mid, grad_w2, unused_2] = at::convolution_backward(
-        grads[0], mid, w2, std::nullopt, second_.stride, second_.padding, second_.dilation,
-        /*transposed=*/false, zeros, second_.groups, {true, should_compute_output(2), false});
+    auto [grad_mid, grad_w2] =
+        second_.backward(grads[0], mid, w2_.unpack(), true, should_compute_output(2));
     mid.reset();
-    auto [grad_x, grad_w1, unused_1] = at::convolution_backward(
-        grad_mid, x, w1, std::nullopt, first_.stride, first_.padding, first_.dilation,
-        /*transposed=*/false, zeros, first_.groups,
-        {should_compute_output(0), should_compute_output(1), false});
+    auto [grad_x, grad_w1] =
+        first_.backward(grad_mid, x, w1, should_compute_output(0), should_compute_output(1));
     return {grad_x, grad_w1, grad_w2};
   }
   [[nodiscard]] std::string name() const override { return "nas::ops::RecomputedPairBackward"; }
@@ -89,7 +119,7 @@ class RecomputedPairBackward : public torch::autograd::Node {
   }
 
   torch::autograd::SavedVariable x_, w1_, w2_;
-  Geometry first_, second_;
+  ConvGeometry first_, second_;
 };
 
 /// The backward node of a training-mode batch norm without affine parameters that keeps its
@@ -118,14 +148,6 @@ class OutputBatchNormBackward : public torch::autograd::Node {
   torch::autograd::SavedVariable y_;
   torch::Tensor invstd_;
 };
-
-inline std::vector<std::int64_t> vec(const torch::ExpandingArray<2>& a) {
-  return std::vector<std::int64_t>(a->begin(), a->end());
-}
-inline bool plain_padding(const torch::nn::detail::ConvNdOptions<2>& o) {
-  return std::holds_alternative<torch::ExpandingArray<2>>(o.padding()) &&
-         std::holds_alternative<torch::enumtype::kZeros>(o.padding_mode());
-}
 }  // namespace detail
 
 /// `conv(x)`, the same value; when gradients are being recorded for `x` but not for the
@@ -137,29 +159,20 @@ inline bool plain_padding(const torch::nn::detail::ConvNdOptions<2>& o) {
 /// through it; a user's operation can too.
 inline torch::Tensor conv(torch::nn::Conv2d& conv, const torch::Tensor& x) {
   auto& m = *conv;
-  const auto& o = m.options;
   const bool frozen = !m.weight.requires_grad() && (!m.bias.defined() || !m.bias.requires_grad());
-  if (!frozen || !x.requires_grad() || !torch::GradMode::is_enabled() || !detail::plain_padding(o))
+  if (!frozen || !x.requires_grad() || !torch::GradMode::is_enabled() ||
+      !detail::plain_padding(m.options))
     return conv(x);
-  using detail::vec;
-  auto node = std::shared_ptr<detail::FrozenConvBackward>(new detail::FrozenConvBackward(),
-                                                          torch::autograd::deleteNode);
-  node->stride_ = vec(o.stride());
-  node->padding_ = vec(std::get<torch::ExpandingArray<2>>(o.padding()));
-  node->dilation_ = vec(o.dilation());
-  node->groups_ = o.groups();
+  auto node = detail::make_node<detail::FrozenConvBackward>();
+  node->geometry_ = detail::ConvGeometry::of(m.options);
   node->sizes_ = x.sizes().vec();
-  node->channels_last_ = x.is_contiguous(torch::MemoryFormat::ChannelsLast) &&
-                         !x.is_contiguous(torch::MemoryFormat::Contiguous);
+  node->format_ = x.suggest_memory_format();
   node->weight_ = torch::autograd::SavedVariable(m.weight, /*is_output=*/false);
   node->set_next_edges(torch::autograd::collect_next_edges(x));
   torch::Tensor y;
   {
     torch::NoGradGuard no_grad;
-    const std::vector<std::int64_t> no_output_padding(node->stride_.size(), 0);
-    y = at::convolution(x, m.weight, m.bias.defined() ? m.bias : torch::Tensor(), node->stride_,
-                        node->padding_, node->dilation_, /*transposed=*/false, no_output_padding,
-                        node->groups_);
+    y = node->geometry_.forward(x, m.weight, m.bias);
   }
   torch::autograd::set_history(y, node);
   return y;
@@ -175,21 +188,13 @@ inline torch::Tensor conv_pair(torch::nn::Conv2d& first, torch::nn::Conv2d& seco
                                const torch::Tensor& x) {
   auto& a = *first;
   auto& b = *second;
-  const bool learns = a.weight.requires_grad() || b.weight.requires_grad();
-  if (!learns) return conv(second, conv(first, x));
+  if (!a.weight.requires_grad() && !b.weight.requires_grad()) return conv(second, conv(first, x));
   if (!torch::GradMode::is_enabled() || a.bias.defined() || b.bias.defined() ||
       !detail::plain_padding(a.options) || !detail::plain_padding(b.options))
     return second(first(x));
-  using detail::vec;
-  auto node = std::shared_ptr<detail::RecomputedPairBackward>(new detail::RecomputedPairBackward(),
-                                                              torch::autograd::deleteNode);
-  const auto geometry = [](const torch::nn::detail::ConvNdOptions<2>& o) {
-    return detail::RecomputedPairBackward::Geometry{
-        vec(o.stride()), vec(std::get<torch::ExpandingArray<2>>(o.padding())), vec(o.dilation()),
-        o.groups()};
-  };
-  node->first_ = geometry(a.options);
-  node->second_ = geometry(b.options);
+  auto node = detail::make_node<detail::RecomputedPairBackward>();
+  node->first_ = detail::ConvGeometry::of(a.options);
+  node->second_ = detail::ConvGeometry::of(b.options);
   node->x_ = torch::autograd::SavedVariable(x, /*is_output=*/false);
   node->w1_ = torch::autograd::SavedVariable(a.weight, /*is_output=*/false);
   node->w2_ = torch::autograd::SavedVariable(b.weight, /*is_output=*/false);
@@ -197,12 +202,7 @@ inline torch::Tensor conv_pair(torch::nn::Conv2d& first, torch::nn::Conv2d& seco
   torch::Tensor y;
   {
     torch::NoGradGuard no_grad;
-    const std::vector<std::int64_t> zeros(node->first_.stride.size(), 0);
-    const auto mid =
-        at::convolution(x, a.weight, std::nullopt, node->first_.stride, node->first_.padding,
-                        node->first_.dilation, false, zeros, node->first_.groups);
-    y = at::convolution(mid, b.weight, std::nullopt, node->second_.stride, node->second_.padding,
-                        node->second_.dilation, false, zeros, node->second_.groups);
+    y = node->second_.forward(node->first_.forward(x, a.weight), b.weight);
   }
   torch::autograd::set_history(y, node);
   return y;
@@ -233,8 +233,7 @@ inline torch::Tensor batch_norm(torch::nn::BatchNorm2d& bn, const torch::Tensor&
     y = std::get<0>(out);
     invstd = std::get<2>(out);
   }
-  auto node = std::shared_ptr<detail::OutputBatchNormBackward>(
-      new detail::OutputBatchNormBackward(), torch::autograd::deleteNode);
+  auto node = detail::make_node<detail::OutputBatchNormBackward>();
   node->set_next_edges(torch::autograd::collect_next_edges(x));
   node->invstd_ = invstd;
   torch::autograd::set_history(y, node);
