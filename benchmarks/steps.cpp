@@ -7,9 +7,10 @@
 //               [--reps 5] [--threads T] [--channels-last] [--count] [--profile trace.json]
 //
 // Steps: darts1, darts2 (DARTS first and second order: the architecture step on a validation
-// batch, then the weight step on a training batch), gdas (weight step, then architecture step,
-// each on one Gumbel sample), enas (a shared-weight step on a path sampled by ENAS's
-// controller), controller (one REINFORCE update of the controller over 10 children), spos (a
+// batch, then the weight step on a training batch), pcdarts (the same first-order step on
+// PC-DARTS's supernet: partial channels K = 4, edge normalization), gdas (weight step, then
+// architecture step, each on one Gumbel sample), enas (a shared-weight step on a path sampled by
+// ENAS's controller), controller (one REINFORCE update of the controller over 10 children), spos (a
 // shared-weight step on a uniformly sampled path), darts_v2 (one training step of the discrete
 // DARTS V2 network of the same size: the "single discrete network" the one-shot steps are
 // compared with). Sizes: published (3x32x32, 16 channels, 8 cells, 10 classes) and small
@@ -59,7 +60,7 @@ struct Args {
 [[noreturn]] void usage(const std::string& problem) {
   std::fprintf(
       stderr,
-      "bench_steps: %s\nusage: bench_steps --step darts1|darts2|gdas|enas|controller|"
+      "bench_steps: %s\nusage: bench_steps --step darts1|darts2|pcdarts|gdas|enas|controller|"
       "spos|darts_v2 --size published|small --batch N [--device cpu|cuda] "
       "[--warmup N] [--reps N] [--threads N] [--channels-last] [--count] [--profile FILE]\n",
       problem.c_str());
@@ -158,6 +159,14 @@ Bench make(const Args& a, const Size& s, torch::Device device) {
     auto darts = std::make_shared<nas::Darts<space>>(
         net, nas::DartsOptions{.order = a.step == "darts1" ? 1 : 2});
     b.step = [darts, train, valid] { (void)darts->step(train, valid); };
+  } else if (a.step == "pcdarts") {
+    // PC-DARTS: a DARTS first-order step over partial channels (K = 4) and edge normalization
+    nas::Supernet<space, nas::relax::PartialChannel> net(stack);
+    place(*net);
+    b.params = count(net->weight_parameters());
+    b.arch_params = count(net->arch_parameters());
+    auto pc = std::make_shared<nas::PcDarts<space>>(net, nas::DartsOptions{});
+    b.step = [pc, train, valid] { (void)pc->step(train, valid); };
   } else if (a.step == "gdas") {
     nas::Supernet<space, nas::relax::Gumbel> net(stack);
     place(*net);

@@ -37,7 +37,7 @@ elseif(MSVC)
 endif()
 
 if(NOT TARGET nas_warnings)
-  # Third-party headers (LibTorch, Boost, range-v3, doctest) arrive through imported targets or
+  # Third-party headers (LibTorch, range-v3, doctest) arrive through imported targets or
   # /usr/include, both treated as system headers, so these flags apply to our code only.
   add_library(nas_warnings INTERFACE)
   target_compile_options(nas_warnings INTERFACE ${NAS_WARNING_FLAGS})

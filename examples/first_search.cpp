@@ -1,9 +1,11 @@
 // first_search: the smallest complete architecture search with nas.
 //
 // A user declares operations (LibTorch modules built from nas::OpArgs), an op set
-// and a layer-wise search space; nas supplies the space's constants, uniform
-// sampling and the genotype text. The program samples architectures, builds
-// each as a small CNN, trains it briefly on a Fashion-MNIST subset, scores it on
+// and a search space of two blocks of layers, and says how the blocks are stacked
+// (a layout: stem, blocks, pools, head); nas supplies the space's constants, uniform
+// sampling, the genotype text, the network a genotype stands for and the data reader.
+// The program samples architectures, builds each as a small CNN with nas::Network,
+// trains it briefly with its own loop on a Fashion-MNIST subset, scores it on
 // held-out training images, and finally reports the best architecture's accuracy
 // on the test set next to the mean over all trials (chance is 10%).
 //
@@ -12,19 +14,22 @@
 // baseline every NAS method is measured against; the library's strategies
 // (DARTS, GDAS, ENAS, evolution, ...) replace the sampling loop below.
 #include <torch/torch.h>
-#include <zlib.h>
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
-#include <nas/core.hpp>
+#include <nas/data/idx.hpp>
+#include <nas/nas.hpp>
 
 namespace {
 
@@ -82,127 +87,71 @@ struct IdentityImpl : torch::nn::Module {
 };
 TORCH_MODULE(Identity);
 
-// ---- 2. The op set and the space: four searched layers, one op each (5^4 = 625 architectures).
+// ---- 2. The op set and the space: two blocks of two searched layers, one op each
+//         (25 x 25 = 625 architectures).
 
 using layer_ops =
     nas::OpSet<nas::Op<"conv_3x3", Conv3x3>, nas::Op<"conv_5x5", Conv5x5>,
                nas::Op<"sep_conv_3x3", SepConv3x3>, nas::Op<"max_pool_3x3", MaxPool3x3>,
                nas::Op<"skip_connect", Identity>>;
-inline constexpr auto four_layers = nas::chain_dag({.layers = 4});
-using space = nas::Space<nas::Cell<"layers", four_layers, layer_ops>>;
+inline constexpr auto two_layers = nas::chain_dag({.layers = 2});
+using space =
+    nas::Space<nas::Cell<"low", two_layers, layer_ops>, nas::Cell<"high", two_layers, layer_ops>>;
 static_assert(*space::architecture_count == 625);
-using layers_cell = space::cell<"layers">;
 
-/// The module of op `index`, built from `args` (a run-time index to a compile-time type).
-torch::nn::AnyModule make_op(std::size_t index, const nas::OpArgs& args) {
-  torch::nn::AnyModule m;
-  [&]<std::size_t... I>(std::index_sequence<I...>) {
-    ((index == I ? (m = torch::nn::AnyModule(typename layer_ops::template op<I>::module(args)), 0)
-                 : 0),
-     ...);
-  }
-  (std::make_index_sequence<layer_ops::size>{});
-  return m;
-}
+// ---- 3. The layout: how the blocks are stacked. A stem (the Conv3x3 op), block "low", a 2x2
+//         max pool, block "high", a 2x2 max pool, global average pooling, a linear classifier.
+//         nas builds each block's chosen ops; nas::Network<space> is the whole network.
 
-/// The network a genotype stands for: stem, the four searched layers (a 2x2 max pool after
-/// layers 2 and 4), global average pooling, a linear classifier.
-torch::nn::Sequential build_network(const nas::Genotype<space>& g, std::int64_t channels) {
-  torch::nn::Sequential net;
-  net->push_back(Conv3x3(nas::OpArgs{1, channels, 1, true}));
-  for (std::size_t e = 0; e < layers_cell::edge_count; ++e) {
-    net->push_back(make_op(*g.cell<"layers">().op(e), nas::OpArgs{channels, channels, 1, true}));
-    if (e % 2 == 1) net->push_back(torch::nn::MaxPool2d(torch::nn::MaxPool2dOptions(2)));
-  }
-  net->push_back(torch::nn::AdaptiveAvgPool2d(torch::nn::AdaptiveAvgPool2dOptions(1)));
-  net->push_back(torch::nn::Flatten());
-  net->push_back(torch::nn::Linear(channels, 10));
-  return net;
-}
-
-// ---- 3. Data: gzip-compressed IDX files, read directly.
-
-std::vector<std::uint8_t> read_gzip(const std::filesystem::path& path) {
-  if (!std::filesystem::exists(path))
-    throw std::runtime_error("missing " + path.string() +
-                             ": install the Fashion-MNIST data set (apt-get install "
-                             "dataset-fashion-mnist) or pass --data DIR");
-  gzFile f = gzopen(path.c_str(), "rb");
-  if (f == nullptr) throw std::runtime_error("cannot open " + path.string());
-  std::vector<std::uint8_t> out;
-  std::vector<std::uint8_t> chunk(1 << 20);
-  int n = 0;
-  while ((n = gzread(f, chunk.data(), static_cast<unsigned>(chunk.size()))) > 0)
-    out.insert(out.end(), chunk.begin(), chunk.begin() + n);
-  const bool failed = n < 0;
-  gzclose(f);
-  if (failed) throw std::runtime_error("corrupt gzip data in " + path.string());
-  return out;
-}
-
-std::uint32_t big_endian(const std::vector<std::uint8_t>& b, std::size_t at) {
-  return (std::uint32_t{b[at]} << 24) | (std::uint32_t{b[at + 1]} << 16) |
-         (std::uint32_t{b[at + 2]} << 8) | std::uint32_t{b[at + 3]};
-}
-
-/// An IDX file of unsigned bytes as a uint8 tensor: [n] labels or [n, rows, cols] images.
-torch::Tensor read_idx(const std::filesystem::path& path) {
-  const std::vector<std::uint8_t> bytes = read_gzip(path);
-  if (bytes.size() < 8 || bytes[0] != 0 || bytes[1] != 0 || bytes[2] != 0x08)
-    throw std::runtime_error(path.string() + " is not an IDX file of unsigned bytes");
-  const std::size_t dims = bytes[3];
-  if (dims < 1 || dims > 3 || bytes.size() < 4 + 4 * dims)
-    throw std::runtime_error(path.string() + ": unsupported IDX header");
-  std::vector<std::int64_t> shape;
-  std::size_t count = 1;
-  for (std::size_t d = 0; d < dims; ++d) {
-    shape.push_back(big_endian(bytes, 4 + 4 * d));
-    count *= static_cast<std::size_t>(shape.back());
-  }
-  const std::size_t header = 4 + 4 * dims;
-  if (bytes.size() != header + count)
-    throw std::runtime_error(path.string() + ": size does not match its IDX header");
-  return torch::from_blob(const_cast<std::uint8_t*>(bytes.data() + header), shape, torch::kUInt8)
-      .clone();
-}
-
-struct Split {
-  torch::Tensor images;  // float, [n, 1, 28, 28], normalized
-  torch::Tensor labels;  // int64, [n]
+struct TwoBlocks {
+  static constexpr std::string_view name = "two blocks";
+  struct skeleton {
+    Conv3x3 stem{nullptr};
+    torch::nn::Linear classifier{nullptr};
+    template <class Net>
+    void build(Net& net) {
+      const nas::Stack& s = net.stack();
+      stem = net.register_module("stem", Conv3x3(nas::OpArgs{s.input_channels, s.channels, 1}));
+      const nas::CellShape block{{nas::CellInput{s.channels}}, nas::uniform_edges(s.channels)};
+      net.template add_cell<"low">(block);
+      net.template add_cell<"high">(block);
+      classifier = net.register_module("classifier", torch::nn::Linear(s.channels, s.classes));
+    }
+    template <class Net>
+    torch::Tensor forward(Net& net, const torch::Tensor& x) {
+      auto y = stem(x);
+      y = torch::max_pool2d(net.cell(0, y), 2);
+      y = torch::max_pool2d(net.cell(1, y), 2);
+      return classifier(torch::adaptive_avg_pool2d(y, {1, 1}).flatten(1));
+    }
+  };
 };
+}  // namespace
+template <>  // the declaration: this space stacks on TwoBlocks (at namespace scope)
+struct nas::layout_of<space> : std::type_identity<TwoBlocks> {};
+namespace {
 
-Split load(const std::filesystem::path& dir, const std::string& prefix, std::int64_t from,
-           std::int64_t count) {
-  const torch::Tensor images = read_idx(dir / (prefix + "-images-idx3-ubyte.gz"));
-  const torch::Tensor labels = read_idx(dir / (prefix + "-labels-idx1-ubyte.gz"));
-  if (images.size(0) != labels.size(0) || from + count > images.size(0))
-    throw std::runtime_error("the " + prefix + " split has " + std::to_string(images.size(0)) +
-                             " images; asked for " + std::to_string(from + count));
-  auto x = images.narrow(0, from, count).unsqueeze(1).to(torch::kFloat32).div_(255.0);
-  return {x.sub_(0.2860).div_(0.3530), labels.narrow(0, from, count).to(torch::kInt64)};
-}
+// ---- 4. Train and score one architecture (your own training loop; nas::data reads the files).
 
-// ---- 4. Train and score one architecture.
-
-double accuracy(torch::nn::Sequential& net, const Split& data) {
+double accuracy(nas::Network<space>& net, const nas::Data& data) {
   torch::NoGradGuard no_grad;
   net->eval();
   std::int64_t correct = 0;
-  for (std::int64_t i = 0; i < data.images.size(0); i += 500) {
-    const std::int64_t n = std::min<std::int64_t>(500, data.images.size(0) - i);
-    const auto logits = net->forward(data.images.narrow(0, i, n));
-    correct += logits.argmax(1).eq(data.labels.narrow(0, i, n)).sum().item<std::int64_t>();
+  for (std::int64_t i = 0; i < data.size(); i += 500) {
+    const std::int64_t n = std::min<std::int64_t>(500, data.size() - i);
+    const auto logits = net->forward(data.inputs.narrow(0, i, n));
+    correct += logits.argmax(1).eq(data.targets.narrow(0, i, n)).sum().item<std::int64_t>();
   }
-  return static_cast<double>(correct) / static_cast<double>(data.images.size(0));
+  return static_cast<double>(correct) / static_cast<double>(data.size());
 }
 
-torch::nn::Sequential train(const nas::Genotype<space>& g, const Split& data, std::int64_t channels,
-                            int steps, std::uint64_t seed) {
+nas::Network<space> train(const nas::Genotype<space>& g, const nas::Data& data,
+                          std::int64_t channels, int steps, std::uint64_t seed) {
   torch::manual_seed(seed);
-  auto net = build_network(g, channels);
+  nas::Network<space> net(g, nas::Stack{.channels = channels, .input_channels = 1});
   torch::optim::Adam opt(net->parameters(), torch::optim::AdamOptions(2e-3));
   net->train();
-  const std::int64_t n = data.images.size(0);
+  const std::int64_t n = data.size();
   constexpr std::int64_t batch = 64;
   auto order = torch::randperm(n, torch::kInt64);
   for (int step = 0; step < steps; ++step) {
@@ -211,17 +160,11 @@ torch::nn::Sequential train(const nas::Genotype<space>& g, const Split& data, st
     const auto idx = order.narrow(0, at + batch > n ? 0 : at, std::min(batch, n));
     opt.zero_grad();
     const auto loss = torch::nn::functional::cross_entropy(
-        net->forward(data.images.index_select(0, idx)), data.labels.index_select(0, idx));
+        net->forward(data.inputs.index_select(0, idx)), data.targets.index_select(0, idx));
     loss.backward();
     opt.step();
   }
   return net;
-}
-
-std::int64_t parameter_count(torch::nn::Sequential& net) {
-  std::int64_t n = 0;
-  for (const auto& p : net->parameters()) n += p.numel();
-  return n;
 }
 
 }  // namespace
@@ -267,12 +210,13 @@ int main(int argc, char** argv) {
 
   try {
     // search on training images only: the first `train` for weights, the last `valid` to score
-    const Split train_split = load(data, "train", 0, train_size);
-    const Split valid_split = load(data, "train", 60000 - valid_size, valid_size);
-    const Split test_split = load(data, "t10k", 0, test_size);
+    const nas::Data train_all = nas::data::fashion_mnist("train", data);
+    const nas::Data train_split = train_all.slice(0, train_size);
+    const nas::Data valid_split = train_all.slice(train_all.size() - valid_size, train_all.size());
+    const nas::Data test_split = nas::data::fashion_mnist("test", data).slice(0, test_size);
     std::printf(
         "space: %zu searched layers x %zu ops = %llu architectures; %d trials of %d steps\n",
-        layers_cell::edge_count, layer_ops::size,
+        space::edge_count, layer_ops::size,
         static_cast<unsigned long long>(*space::architecture_count), trials, steps);
 
     nas::Rng rng(seed);
@@ -287,7 +231,8 @@ int main(int argc, char** argv) {
       const double secs =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       std::printf("trial %2d  valid %.3f  params %6lld  %5.1fs  %s\n", t + 1, acc,
-                  static_cast<long long>(parameter_count(net)), secs, nas::to_string(g).c_str());
+                  static_cast<long long>(nas::parameter_count(*net)), secs,
+                  nas::to_string(g).c_str());
       std::fflush(stdout);
       sum_valid += acc;
       if (acc > best_valid) {
@@ -302,6 +247,9 @@ int main(int argc, char** argv) {
                 trials, sum_valid / trials);
     std::printf("test accuracy of the best, retrained: %.3f on %lld images\n",
                 accuracy(net, test_split), static_cast<long long>(test_size));
+  } catch (const c10::Error& e) {
+    std::fprintf(stderr, "first_search: %s\n", e.what_without_backtrace());
+    return 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "first_search: %s\n", e.what());
     return 1;

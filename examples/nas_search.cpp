@@ -1,6 +1,6 @@
 // nas_search: a whole architecture search on real data, as a long-running job.
 //
-// Any strategy (darts, gdas, enas, reinforce, random, evolution, spos) over any built-in
+// Any strategy (darts, pc-darts, gdas, enas, reinforce, random, evolution, spos) over any built-in
 // space (darts, nb201, mobile) on Fashion-MNIST (the Debian package), CIFAR-10 (binary
 // batches) or a folder of IDX files. Progress with ETA per epoch or trial (or JSON lines,
 // or quiet); the whole search state checkpointed atomically every epoch / N trials, and
@@ -170,6 +170,9 @@ bool trial_strategy(const std::string& s) {
   return s == "reinforce" || s == "random" || s == "evolution";
 }
 bool one_shot(const std::string& s) { return s == "enas" || s == "spos"; }
+bool differentiable_strategy(const std::string& s) {
+  return s == "darts" || s == "pc-darts" || s == "gdas";
+}
 
 // Fills every setting the user did not give from the preset. `given(name)` tells whether
 // the option was on the command line.
@@ -187,7 +190,7 @@ void apply_preset(Settings& s, Given&& given) {
     set("--batch", s.batch, 64);
     set("--channels", s.channels, mobile ? 4 : 8);
     set("--layers", s.layers, darts ? 5 : 1);
-    set("--epochs", s.epochs, s.strategy == "darts" || s.strategy == "gdas" ? 30 : 6);
+    set("--epochs", s.epochs, differentiable_strategy(s.strategy) ? 30 : 6);
     set("--lr", s.lr, 0.05);
     set("--trials", s.trials, s.strategy == "spos" ? 100 : 20);
     set("--children", s.children, 5);
@@ -205,11 +208,11 @@ void apply_preset(Settings& s, Given&& given) {
     // the published search settings (DARTS, GDAS, ENAS, NAS-Bench-201, ProxylessNAS-size)
     set("--train", s.train, 25000);
     set("--valid", s.valid, 25000);
-    set("--batch", s.batch, s.strategy == "enas" ? 160 : 64);
+    set("--batch", s.batch, s.strategy == "enas" ? 160 : (s.strategy == "pc-darts" ? 256 : 64));
     set("--channels", s.channels, 16);
     set("--layers", s.layers, darts ? 8 : (mobile ? 1 : 5));
     set("--epochs", s.epochs, s.strategy == "gdas" ? 240 : (s.strategy == "enas" ? 150 : 50));
-    set("--lr", s.lr, s.strategy == "enas" ? 0.05 : 0.025);
+    set("--lr", s.lr, s.strategy == "enas" ? 0.05 : (s.strategy == "pc-darts" ? 0.1 : 0.025));
     set("--trials", s.trials, s.strategy == "spos" ? 1000 : 100);
     set("--children", s.children, 10);
     set("--controller-steps", s.controller_steps, 30);
@@ -357,6 +360,15 @@ void check_sizes(const Settings& s, const Dataset& d) {
     TORCH_CHECK(s.channels % 2 == 0 && s.final_channels % 2 == 0,
                 "the darts space needs even --channels and --final-channels");
   }
+  if (s.strategy == "pc-darts") {
+    TORCH_CHECK(s.space != "mobile",
+                "pc-darts searches the darts and nb201 spaces (partial channels need edges that "
+                "keep their channel count; the mobile space's layers change it)");
+    TORCH_CHECK(s.channels % 4 == 0,
+                "pc-darts sends 1 of every 4 channels through an edge's ops: --channels must be "
+                "divisible by 4; got ",
+                s.channels);
+  }
   if (s.space != "mobile")
     TORCH_CHECK(d.train.inputs.size(2) % 4 == 0 && d.train.inputs.size(3) % 4 == 0, "the ", s.space,
                 " space needs image sides divisible by 4; got ", d.train.inputs.size(2), "x",
@@ -498,7 +510,7 @@ class Run {
 
   void search() {
     torch::manual_seed(s_.seed);
-    if (s_.strategy == "darts" || s_.strategy == "gdas")
+    if (differentiable_strategy(s_.strategy))
       differentiable();
     else if (one_shot(s_.strategy))
       one_shot_search();
@@ -509,7 +521,8 @@ class Run {
   template <class Net>
   void record_alphas(Net& net) {
     std::vector<double> row;
-    for (const auto& a : net->arch_parameters()) {
+    for (std::size_t kind = 0; kind < S::cell_count; ++kind) {
+      const auto a = net->alpha_at(kind);
       const auto w = torch::softmax(a.detach().cpu().to(torch::kDouble), -1).flatten();
       const auto p = w.template data_ptr<double>();
       row.insert(row.end(), p, p + w.numel());
@@ -546,7 +559,20 @@ class Run {
 
   void differentiable() {
     const bool skip = s_.on_nan == "skip";
-    if (s_.strategy == "darts") {
+    if (s_.strategy == "pc-darts") {
+      // PC-DARTS: partial channels (K = 4) and edge normalization; architecture steps after a
+      // weight-only warm-up of 3/10 of the epochs (15 of PC-DARTS's 50)
+      nas::Supernet<S, nas::relax::PartialChannel> net(search_stack_);
+      net->to(device_);
+      auto options = nas::pc_darts_options();
+      options.epochs = s_.epochs;
+      options.batch_size = s_.batch;
+      options.learning_rate = s_.lr;
+      options.arch_warmup_epochs = s_.epochs * 3 / 10;
+      options.skip_nonfinite = skip;
+      nas::PcDarts<S> pc(net, options);
+      run_bilevel(pc, net);
+    } else if (s_.strategy == "darts") {
       nas::Supernet<S, nas::relax::Softmax> net(search_stack_);
       net->to(device_);
       nas::Darts<S> darts(net, {.order = s_.order,
@@ -967,9 +993,11 @@ int main(int argc, char** argv) {
                  "without a default shown takes the preset's value")
       ->capture_default_str()
       ->check(CLI::IsMember({"demo", "full"}));
-  app.add_option("--strategy", s.strategy, "darts, gdas, enas, reinforce, random, evolution, spos")
+  app.add_option("--strategy", s.strategy,
+                 "darts, pc-darts, gdas, enas, reinforce, random, evolution, spos")
       ->capture_default_str()
-      ->check(CLI::IsMember({"darts", "gdas", "enas", "reinforce", "random", "evolution", "spos"}));
+      ->check(CLI::IsMember(
+          {"darts", "pc-darts", "gdas", "enas", "reinforce", "random", "evolution", "spos"}));
   app.add_option("--space", s.space,
                  "nb201 (NAS-Bench-201 cell), darts (DARTS normal + reduction cells), mobile "
                  "(ProxylessNAS-style layer-wise chain)")

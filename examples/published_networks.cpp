@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <type_traits>
 
 #include <nas/nas.hpp>
 
@@ -35,6 +36,9 @@ using my_ops =
                nas::Op<"conv_3x3", PlainConv3x3>, nas::Op<"sep_conv_3x3", nas::ops::SepConv<3>>>;
 using my_space = nas::Space<nas::Cell<"normal", nas::spaces::darts_cell, my_ops>,
                             nas::Cell<"reduce", nas::spaces::darts_cell, my_ops>>;
+// Stacked as DARTS stacks its cells (the space declares its layout; nothing is guessed).
+template <>
+struct nas::layout_of<my_space> : std::type_identity<nas::layouts::Darts> {};
 
 int main() {
   const nas::Stack cifar{.layers = 20, .channels = 36, .classes = 10, .auxiliary = true};

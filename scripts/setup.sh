@@ -31,7 +31,7 @@ _nas_setup_main() {
 
   # ---- apt packages ------------------------------------------------------------------------
   # git: not needed (FetchContent of nas uses URL archives). python3-venv: the LibTorch venv.
-  local -a pkgs=(cmake g++ ninja-build ccache libboost-dev librange-v3-dev doctest-dev
+  local -a pkgs=(cmake g++ ninja-build ccache librange-v3-dev doctest-dev
     libcli11-dev libbenchmark-dev zlib1g-dev graphviz dataset-fashion-mnist clang-format
     python3-venv ca-certificates)
   if [[ "${NAS_SKIP_APT:-0}" == 1 ]]; then

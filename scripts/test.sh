@@ -2,8 +2,9 @@
 # scripts/test.sh: THE test command (also what CI runs, via .ci/run).
 #
 #   1. setup (scripts/setup.sh)
-#   2. build/       Release, -Werror: all + all_verify_interface_header_sets, then ctest -j2
-#                   (unit tests, examples, compile-fail tests, package tests)
+#   2. build/       Release, -Werror: all + all_verify_interface_header_sets (every header under
+#                   include/nas compiles on its own, the LibTorch layer included), then ctest -j2
+#                   (unit tests, examples, compile-fail tests, package tests, the layer check)
 #   3. format       clang-format --dry-run --Werror over include/ tests/ examples/ benchmarks/
 #   4. build-asan/  ASan + UBSan (-O0 -g1): test programs and examples, ctest without the
 #                   package and compile_fail labels
@@ -81,7 +82,8 @@ asan_env() {
 
 mkdir -p build
 rm -f build/ctest.log build-asan/ctest.log
-if stage "configure build/" nas_configure build -DCMAKE_BUILD_TYPE=Release -DNAS_WERROR=ON &&
+if stage "configure build/" nas_configure build -DCMAKE_BUILD_TYPE=Release -DNAS_WERROR=ON \
+  -DNAS_VERIFY_TORCH_HEADERS=ON &&
   stage "build build/" build_main; then
   stage "ctest build/" ctest_run build build/ctest.log || true
 fi

@@ -13,7 +13,6 @@
 # it over with the working tree:
 #   mkdir -p gpu_deps/include && cp -r /usr/include/{range,meta,concepts,std,doctest} \
 #     /usr/include/zlib.h /usr/include/zconf.h gpu_deps/include/
-# (nas links Boost::headers for Hana but includes no Boost header; an empty stand-in is made.)
 # Knobs: PYTHON (default python3), REPS (default 10), STEPS, SIZES, BATCHES (run.py's lists).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -35,7 +34,7 @@ log "$("$python" -c 'import torch; print("torch", torch.__version__, "cuda", tor
 prefix="$("$python" -c 'import torch; print(torch.utils.cmake_prefix_path)')"
 
 # Minimal CMake package files for the header-only dependencies (what Debian's packages provide).
-mkdir -p "$deps/cmake/range-v3" "$deps/cmake/doctest" "$deps/cmake/Boost" "$deps/boost-include"
+mkdir -p "$deps/cmake/range-v3" "$deps/cmake/doctest"
 cat > "$deps/cmake/range-v3/range-v3-config.cmake" <<EOF
 add_library(range-v3::range-v3 INTERFACE IMPORTED)
 set_target_properties(range-v3::range-v3 PROPERTIES INTERFACE_INCLUDE_DIRECTORIES "$deps/include")
@@ -44,10 +43,6 @@ cat > "$deps/cmake/doctest/doctest-config.cmake" <<EOF
 add_library(doctest::doctest INTERFACE IMPORTED)
 set_target_properties(doctest::doctest PROPERTIES INTERFACE_INCLUDE_DIRECTORIES "$deps/include")
 EOF
-cat > "$deps/cmake/Boost/BoostConfig.cmake" <<EOF
-add_library(Boost::headers INTERFACE IMPORTED)
-set_target_properties(Boost::headers PROPERTIES INTERFACE_INCLUDE_DIRECTORIES "$deps/boost-include")
-EOF
 zlib="$(ldconfig -p 2>/dev/null | awk '/libz\.so\.1 .*x86-64/ {print $NF; exit}')"
 [[ -n "$zlib" ]] || zlib=/lib/x86_64-linux-gnu/libz.so.1
 generator=()
@@ -55,7 +50,7 @@ command -v ninja >/dev/null && generator=(-G Ninja)
 
 cmake -S . -B build-gpu "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
   "-DCMAKE_PREFIX_PATH=$prefix" -Drange-v3_DIR="$deps/cmake/range-v3" \
-  -Ddoctest_DIR="$deps/cmake/doctest" -DBoost_DIR="$deps/cmake/Boost" -DZLIB_INCLUDE_DIR="$deps/include" \
+  -Ddoctest_DIR="$deps/cmake/doctest" -DZLIB_INCLUDE_DIR="$deps/include" \
   -DZLIB_LIBRARY="$zlib" -DNAS_BUILD_BENCHMARKS=ON -DNAS_BUILD_EXAMPLES=OFF -DNAS_INSTALL=OFF \
   -DNAS_WERROR=OFF > "$results/configure.txt" 2>&1
 log "configure rc $? ($(( $(date +%s) - started )) s)"

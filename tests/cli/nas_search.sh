@@ -101,6 +101,9 @@ resume_cases() {
   resume_case darts2-darts 6 --strategy darts --order 2 --space darts --layers 3 \
     --channels 4 --final-layers 3 --final-channels 4
   resume_case darts-mobile 5 --strategy darts --space mobile --channels 2 --final-channels 2
+  resume_case pcdarts-nb201 6 --strategy pc-darts --space nb201 --channels 4
+  resume_case pcdarts-darts 6 --strategy pc-darts --space darts --layers 3 --channels 4 \
+    --final-layers 3 --final-channels 4
   resume_case enas-nb201 5 --strategy enas --space nb201 --controller-steps 2 --children 2
   resume_case spos-mobile 3 --strategy spos --space mobile --channels 2 --final-channels 2 \
     --trials 6 --checkpoint-every 2
@@ -118,6 +121,9 @@ error_cases() {
   error_case unknown-space "space.*not in" --space resnet
   error_case out-of-range "epochs.*not in range" --epochs 0
   error_case bad-order "order.*not in" --order 3
+  error_case pcdarts-mobile "pc-darts searches the darts and nb201 spaces" --strategy pc-darts \
+    --space mobile
+  error_case pcdarts-channels "divisible by 4" --strategy pc-darts --channels 6
   error_case missing-data "apt-get install dataset-fashion-mnist" --data-dir "$WORK/nowhere" \
     --out "$WORK/missing"
   make_idx "$WORK/idx-magic" magic

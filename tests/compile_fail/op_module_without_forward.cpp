@@ -7,6 +7,8 @@
 #include <nas/nn/network.hpp>
 #include <nas/spaces/darts.hpp>
 
+#include <type_traits>
+
 struct NoForwardImpl : torch::nn::Module {
   explicit NoForwardImpl(const nas::OpArgs& /*args*/) {}
 #ifndef NAS_COMPILE_FAIL
@@ -18,6 +20,8 @@ TORCH_MODULE(NoForward);
 using ops = nas::OpSet<nas::Op<"none", nas::ops::Zero>, nas::Op<"mine", NoForward>>;
 using space = nas::Space<nas::Cell<"normal", nas::spaces::darts_cell, ops>,
                          nas::Cell<"reduce", nas::spaces::darts_cell, ops>>;
+template <>
+struct nas::layout_of<space> : std::type_identity<nas::layouts::Darts> {};
 
 auto build(const nas::Genotype<space>& g) {
   return nas::Network<space>(g, nas::Stack{.layers = 3, .channels = 4});

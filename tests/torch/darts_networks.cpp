@@ -4,8 +4,10 @@
 
 #include <cstdint>
 #include <string>
+#include <type_traits>
 
 #include <nas/core.hpp>
+#include <nas/nn/darts_cell.hpp>
 #include <nas/nn/network.hpp>
 #include <nas/ops/mobile.hpp>
 #include <nas/spaces/darts.hpp>
@@ -192,7 +194,14 @@ TORCH_MODULE(Sloppy);
 using user_ops = nas::OpSet<nas::Op<"conv", nas::ops::SepConv<3>>, nas::Op<"mine", Uncounted>>;
 using user_space = nas::Space<nas::Cell<"normal", nas::spaces::darts_cell, user_ops>,
                               nas::Cell<"reduce", nas::spaces::darts_cell, user_ops>>;
+using sloppy_ops = nas::OpSet<nas::Op<"conv", nas::ops::SepConv<3>>, nas::Op<"sloppy", Sloppy>>;
+using sloppy_space = nas::Space<nas::Cell<"normal", nas::spaces::darts_cell, sloppy_ops>,
+                                nas::Cell<"reduce", nas::spaces::darts_cell, sloppy_ops>>;
 }  // namespace
+template <>
+struct nas::layout_of<user_space> : std::type_identity<nas::layouts::Darts> {};
+template <>
+struct nas::layout_of<sloppy_space> : std::type_identity<nas::layouts::Darts> {};
 
 TEST_CASE(
     "Network: a user's op works in a network; one that does not count multiply-adds says so") {
@@ -210,9 +219,6 @@ TEST_CASE(
 }
 
 TEST_CASE("Network: an op that returns the wrong shape is named, with what the node needs") {
-  using sloppy_ops = nas::OpSet<nas::Op<"conv", nas::ops::SepConv<3>>, nas::Op<"sloppy", Sloppy>>;
-  using sloppy_space = nas::Space<nas::Cell<"normal", nas::spaces::darts_cell, sloppy_ops>,
-                                  nas::Cell<"reduce", nas::spaces::darts_cell, sloppy_ops>>;
   nas::Genotype<sloppy_space> g;
   g.for_each_cell([](auto& cell) {
     cell.set(0, 2, "conv").set(1, 2, "sloppy").set(0, 3, "conv").set(1, 3, "conv");
@@ -436,19 +442,23 @@ struct nas::operation_traits<TheirConv> {
   static torch::Tensor forward(TheirConv& m, const torch::Tensor& x) { return m->run(x); }
   static std::shared_ptr<torch::nn::Module> module(TheirConv& m) { return m.ptr(); }
 };
+using their_ops = nas::OpSet<nas::Op<"none", nas::ops::Zero>, nas::Op<"their_conv", TheirConv>>;
+using their_space = nas::Space<nas::Cell<"normal", nas::spaces::darts_cell, their_ops>,
+                               nas::Cell<"reduce", nas::spaces::darts_cell, their_ops>>;
+template <>
+struct nas::layout_of<their_space> : std::type_identity<nas::layouts::Darts> {};
 
 TEST_CASE("operation_traits: a third-party module is adapted without changing it") {
   static_assert(nas::operation<TheirConv>);
   for (const auto& broken : nas::check_operation_laws<TheirConv>({.check_channel_change = true}))
     FAIL_CHECK(broken);
-  using ops = nas::OpSet<nas::Op<"none", nas::ops::Zero>, nas::Op<"their_conv", TheirConv>>;
+  using ops = their_ops;
   nas::BuiltOp built = nas::make_op<ops>(1, nas::OpArgs{4, 4, 2, true});
   CHECK(built.module.forward(torch::zeros({1, 4, 8, 8})).sizes() == torch::IntArrayRef{1, 4, 4, 4});
   CHECK_THROWS_WITH(built.multiply_adds(8, 8),
                     doctest::Contains("op 'their_conv' does not count its multiply-adds"));
   // and in a network, where it is registered under the edge's name with an `op` level
-  using space = nas::Space<nas::Cell<"normal", nas::spaces::darts_cell, ops>,
-                           nas::Cell<"reduce", nas::spaces::darts_cell, ops>>;
+  using space = their_space;
   nas::Genotype<space> g;
   g.for_each_cell([](auto& cell) {
     for (std::size_t node = 2; node < 6; ++node)

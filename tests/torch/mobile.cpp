@@ -34,8 +34,8 @@ TEST_CASE("Mobile space: ProxylessNAS's 21 layers, 7 candidates each") {
   static_assert(nas::ops::mobile_ops::index_of<"skip"> == 6);
   // 7^21
   static_assert(mobile::architecture_count == std::uint64_t{558'545'864'083'284'007});
-  static_assert(nas::detail::mobile_style_space<mobile>);
-  static_assert(!nas::detail::mobile_style_space<nas::spaces::nb201>);
+  static_assert(nas::layouts::Mobile::accepts<mobile>);
+  static_assert(!nas::layouts::Mobile::accepts<nas::spaces::nb201>);
 }
 
 TEST_CASE("Mobile skeleton: ProxylessNAS's stage widths, strides and depths") {
@@ -80,13 +80,13 @@ TEST_CASE("Mobile network: parameter counts match an independent PyTorch build")
   CHECK(net->forward(torch::randn({2, 1, 28, 28})).sizes() == torch::IntArrayRef{2, 10});
   CHECK(net->multiply_adds(28, 28) > 0);
   // a clone runs and has its own parameters
-  auto copy = std::dynamic_pointer_cast<nas::MobileNetworkImpl<mobile>>(net->clone());
+  auto copy = std::dynamic_pointer_cast<nas::NetworkImpl<mobile>>(net->clone());
   REQUIRE(copy != nullptr);
   net->eval();
   copy->eval();
   const auto x = torch::randn({1, 1, 28, 28});
   CHECK(torch::allclose(net->forward(x), copy->forward(x)));
-  copy->classifier->bias.add_(1.0);
+  copy->skeleton().classifier->bias.add_(1.0);
   CHECK(!torch::allclose(net->forward(x), copy->forward(x)));
   // the wrong skeleton is named
   CHECK_THROWS_WITH_AS(nas::Network<mobile>(uniform(0), nas::Stack{}),

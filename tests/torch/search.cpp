@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -64,6 +65,13 @@ struct Count : torch::nn::ModuleHolder<CountImpl<I>> {
 using counting_ops =
     nas::OpSet<nas::Op<"a", Count<0>>, nas::Op<"b", Count<1>>, nas::Op<"c", Count<2>>>;
 using counting_space = nas::Space<nas::Cell<"cell", nas::spaces::nb201_cell, counting_ops>>;
+
+}  // namespace
+template <>
+struct nas::layout_of<smooth_space> : std::type_identity<nas::layouts::Nb201> {};
+template <>
+struct nas::layout_of<counting_space> : std::type_identity<nas::layouts::Nb201> {};
+namespace {
 
 nas::Stack tiny_nb201(std::int64_t classes = 3) {
   return nas::Stack{.layers = 1,
@@ -305,6 +313,11 @@ using planted_ops =
 inline constexpr nas::Dag one_edge =
     nas::make_dag({.inputs = 1, .output = nas::last_node}, {{0, 1}});
 using planted_space = nas::Space<nas::Cell<"cell", one_edge, planted_ops>>;
+
+}  // namespace
+template <>
+struct nas::layout_of<planted_space> : std::type_identity<nas::layouts::Nb201> {};
+namespace {
 const nas::Stack planted_stack{.layers = 1,
                                .channels = 8,
                                .classes = 16,

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -310,3 +311,34 @@ class Reader {
 }
 
 }  // namespace nas::json
+
+namespace nas {
+namespace detail {
+/// `v` with 17 significant digits: reads back to the same double.
+inline std::string number_text(double v) {
+  char buf[40];
+  const int n = std::snprintf(buf, sizeof buf, "%.17g", v);
+  return {buf, static_cast<std::size_t>(n)};
+}
+inline std::string json_number(double v) { return std::isfinite(v) ? number_text(v) : "null"; }
+/// Builds one JSON object, member by member, with numbers that read back exactly.
+class JsonObject {
+ public:
+  JsonObject& number(std::string_view key, double v) { return raw(key, detail::json_number(v)); }
+  JsonObject& integer(std::string_view key, std::int64_t v) { return raw(key, std::to_string(v)); }
+  JsonObject& text(std::string_view key, std::string_view v) { return raw(key, json::quote(v)); }
+  JsonObject& raw(std::string_view key, std::string_view json) {
+    s_ += s_.size() == 1 ? "" : ", ";
+    s_ += json::quote(key);
+    s_ += ": ";
+    s_ += json;
+    return *this;
+  }
+  [[nodiscard]] std::string str() const { return s_ + "}"; }
+
+ private:
+  std::string s_ = "{";
+};
+}  // namespace detail
+
+}  // namespace nas

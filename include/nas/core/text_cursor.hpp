@@ -6,6 +6,7 @@
 /// compile time; failing calls `fail`, which is not `constexpr`: at compile time
 /// compilation stops at the failing line, at run time it throws nas::ParseError.
 
+#include <algorithm>
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -98,4 +99,14 @@ struct TextCursor {
   }
 };
 
+/// Applies `f` to every non-empty line of `text`.
+template <class F>
+void for_each_line(std::string_view text, F&& f) {
+  std::size_t at = 0;
+  while (at < text.size()) {
+    const std::size_t end = std::min(text.find('\n', at), text.size());
+    if (end > at) f(text.substr(at, end - at));
+    at = end + 1;
+  }
+}
 }  // namespace nas::detail

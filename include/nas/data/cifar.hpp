@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "nas/data/data.hpp"
 #include "nas/data/idx.hpp"
-#include "nas/strategy/common.hpp"
 
 namespace nas::data {
 

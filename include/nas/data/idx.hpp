@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "nas/strategy/common.hpp"
+#include "nas/data/data.hpp"
 
 namespace nas::data {
 

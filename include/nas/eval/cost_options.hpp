@@ -9,8 +9,8 @@
 
 #include "nas/eval/latency.hpp"
 #include "nas/eval/metrics.hpp"
+#include "nas/layout/stack.hpp"
 #include "nas/nn/network.hpp"
-#include "nas/nn/stack.hpp"
 #include "nas/space/genotype.hpp"
 
 namespace nas::eval {

@@ -16,12 +16,13 @@
 #include <utility>
 #include <vector>
 
+#include "nas/data/data.hpp"
 #include "nas/eval/cost_options.hpp"
 #include "nas/eval/metrics.hpp"
+#include "nas/layout/stack.hpp"
 #include "nas/nn/network.hpp"
-#include "nas/nn/stack.hpp"
 #include "nas/space/genotype.hpp"
-#include "nas/strategy/common.hpp"
+#include "nas/train/training.hpp"
 
 namespace nas::eval {
 

@@ -14,8 +14,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "nas/layout/stack.hpp"
 #include "nas/nn/network.hpp"
-#include "nas/nn/stack.hpp"
 #include "nas/space/genotype.hpp"
 
 namespace nas {

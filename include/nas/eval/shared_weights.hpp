@@ -13,12 +13,13 @@
 #include <utility>
 #include <vector>
 
+#include "nas/data/data.hpp"
 #include "nas/eval/cost_options.hpp"
 #include "nas/eval/metrics.hpp"
 #include "nas/nn/supernet.hpp"
 #include "nas/relax/single_path.hpp"
 #include "nas/space/genotype.hpp"
-#include "nas/strategy/common.hpp"
+#include "nas/train/training.hpp"
 
 namespace nas::eval {
 

@@ -2,7 +2,7 @@
 /// @file
 /// nas::detail::CellEdges: the kept ops of one discrete cell, built from its genotype,
 /// registered on the cell module, run over the DAG and counted. Shared by every cell
-/// builder (nas::DartsCellImpl, nas::Nb201CellImpl).
+/// discrete cell (nas::CellImpl).
 
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/any.h>
@@ -15,7 +15,7 @@
 #include <utility>
 #include <vector>
 
-#include "nas/nn/make_op.hpp"
+#include "nas/ops/make_op.hpp"
 #include "nas/space/genotype.hpp"
 
 namespace nas::detail {
@@ -45,20 +45,19 @@ class CellEdges {
           if (other.from == edge.from && other.to == edge.to && other.op == op) ++occurrence;
         owner.register_module(edge_module_name(edge.from, edge.to, C::ops::names[op], occurrence),
                               built.module.ptr());
-        edges_.push_back({edge.from, edge.to, op, C::ops::is_identity[op] && a.stride == 1,
+        edges_.push_back({edge.from, edge.to, op, a.out, C::ops::is_identity[op] && a.stride == 1,
                           std::move(built.module), std::move(built.multiply_adds)});
       }
     }
   }
 
   /// Runs the ops over `states` (the inputs filled in): each node becomes the sum of its
-  /// kept inputs, each checked to have `channels` channels; in training, drop path on
-  /// every op but the identity.
-  void run(std::vector<torch::Tensor>& states, std::int64_t channels, bool training,
-           double drop_path_probability) {
+  /// kept inputs, each checked to have the channels its nas::OpArgs asked for; in training,
+  /// drop path on every op but the identity.
+  void run(std::vector<torch::Tensor>& states, bool training, double drop_path_probability) {
     for (auto& e : edges_) {
       auto h = e.module.forward(states[e.from]);
-      check_edge_output(h, channels, states[e.to], C::ops::names[e.op], e.from, e.to, C::name);
+      check_edge_output(h, e.out, states[e.to], C::ops::names[e.op], e.from, e.to, C::name);
       if (training && drop_path_probability > 0.0 && !e.identity)
         h = drop_path(h, drop_path_probability);
       states[e.to] = states[e.to].defined() ? states[e.to] + h : h;
@@ -81,6 +80,7 @@ class CellEdges {
     std::size_t from;
     std::size_t to;
     std::size_t op;
+    std::int64_t out;
     bool identity;
     torch::nn::AnyModule module;
     std::function<std::int64_t(std::int64_t, std::int64_t)> multiply_adds;

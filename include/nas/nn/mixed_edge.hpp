@@ -1,9 +1,8 @@
 #pragma once
 /// @file
 /// nas::MixedEdgeImpl: every candidate op of an op set on one edge of a supernet, held
-/// as a typed tuple; nas::EdgeMix, how one forward pass mixes them; the
-/// nas::relaxation concept, the policy that computes an EdgeMix from the architecture
-/// parameters.
+/// as a typed tuple, mixed as the nas::EdgeMix of a nas::relaxation (relax/relaxation.hpp)
+/// says.
 
 #include <torch/nn/module.h>
 #include <torch/nn/modules/batchnorm.h>
@@ -26,6 +25,7 @@
 #include "nas/ops/op_args.hpp"
 #include "nas/ops/op_set.hpp"
 #include "nas/ops/operation.hpp"
+#include "nas/relax/relaxation.hpp"
 
 namespace nas {
 
@@ -51,47 +51,6 @@ template <class M>
 concept relu_first_op = requires(M& m, const torch::Tensor& x) {
   requires static_cast<bool>(M::ContainedType::nas_relu_first);
   { m->forward_relu(x) } -> std::convertible_to<torch::Tensor>;
-};
-
-/// How the edges of one cell kind mix their candidate ops in one forward pass,
-/// computed once per forward by a nas::relaxation and shared by every cell of the kind.
-///
-/// - `weights` `[edges, ops]`: each candidate's weight, or undefined for an
-///   unweighted sum of the active ops (nas::relax::SinglePath).
-/// - `active`: per edge, the ops that run; empty means every op on every edge (a full
-///   mixture: the zero ops are skipped, their product with any weight being zero).
-///   An edge with an empty list contributes nothing to its node.
-/// - `straight_through`: add to each edge's output the weights of its inactive ops
-///   (whose value is zero), so that their gradient reaches every candidate's weight
-///   (GDAS's straight-through estimator).
-struct EdgeMix {
-  torch::Tensor weights{};
-  std::vector<std::vector<std::size_t>> active{};
-  bool straight_through = false;
-};
-
-/// What a nas::relaxation is told when it computes an EdgeMix.
-struct MixContext {
-  std::size_t cell_kind = 0;  ///< index of the cell kind in the space
-  std::size_t edges = 0;      ///< edges of the cell kind
-  std::size_t ops = 0;        ///< candidate ops per edge
-  bool training = true;       ///< the supernet is in training mode
-};
-
-/// A policy that decides how a supernet's edges mix their candidates.
-///
-/// Requirements: `R::learns_architecture` is a constant `bool` (whether the supernet
-/// holds an architecture parameter tensor `[edges, ops]` per cell kind for it), and
-/// `r.mix(alpha, context)` returns the nas::EdgeMix of one cell kind for one forward
-/// pass (`alpha` is undefined when `learns_architecture` is false). It is called once
-/// per cell kind per forward, in cell-kind order.
-/// Models: nas::relax::Softmax (DARTS), nas::relax::Gumbel (GDAS),
-/// nas::relax::SinglePath (ENAS, SPOS).
-template <class R>
-concept relaxation = std::copy_constructible<R> &&
-    requires(R& r, const torch::Tensor& alpha, const MixContext& context) {
-  { R::learns_architecture } -> std::convertible_to<bool>;
-  { r.mix(alpha, context) } -> std::same_as<EdgeMix>;
 };
 
 namespace detail {

@@ -30,14 +30,11 @@
 #include <vector>
 
 #include "nas/core/fixed_string.hpp"
-#include "nas/nn/darts_network.hpp"
+#include "nas/layout/layout.hpp"
+#include "nas/layout/stack.hpp"
+#include "nas/nn/cell.hpp"
 #include "nas/nn/mixed_edge.hpp"
-#include "nas/nn/mobile_network.hpp"
-#include "nas/nn/nb201_network.hpp"
 #include "nas/nn/network.hpp"
-#include "nas/nn/stack.hpp"
-#include "nas/ops/darts.hpp"
-#include "nas/ops/nb201.hpp"
 #include "nas/space/enumerate.hpp"
 #include "nas/space/genotype.hpp"
 #include "nas/space/space.hpp"
@@ -49,155 +46,12 @@ namespace nas {
 struct SupernetOptions {
   /// learnable scale and shift in the cells' batch norms (DARTS and NAS-Bench-201 search: no)
   bool affine = false;
-  /// running statistics in the cells' batch norms; unset: DARTS skeletons yes,
-  /// NAS-Bench-201 no (the settings of the two references)
+  /// running statistics in the cells' batch norms; unset: the layout's default
+  /// (`track_running_stats_in_search`: DARTS yes, NAS-Bench-201 and mobile no, the settings
+  /// of the references)
   std::optional<bool> track_running_stats{};
   /// architecture parameters start as `init_scale * N(0, 1)` (both references: 1e-3)
   double init_scale = 1e-3;
-};
-
-namespace detail {
-
-/// Every edge of one supernet cell: a nas::MixedEdge per edge, registered on the cell
-/// as `edge_<from>_<to>`.
-template <cell_kind C>
-class SearchEdges {
- public:
-  template <class Args>
-  void build(torch::nn::Module& owner, Args&& args) {
-    edges_.clear();
-    for (std::size_t e = 0; e < C::edge_count; ++e) {
-      const Edge edge = C::edges[e];
-      // appended piece by piece: GCC 12 at -O3 misreads "literal" + std::string
-      std::string name = "edge_";
-      name += std::to_string(edge.from);
-      name += '_';
-      name += std::to_string(edge.to);
-      edges_.push_back(owner.register_module(name, MixedEdge<typename C::ops>(args(edge))));
-    }
-  }
-
-  /// Runs every edge under `mix` over `states` (the inputs filled in); each computed
-  /// node becomes the sum of its edges' outputs.
-  void run(std::vector<torch::Tensor>& states, const EdgeMix& mix) {
-    for (std::size_t e = 0; e < C::edge_count; ++e) {
-      const Edge edge = C::edges[e];
-      if (!mix.active.empty() && e < mix.active.size() && mix.active[e].empty()) continue;
-      TORCH_CHECK(states[edge.from].defined(), "node ", edge.from, " of a '", C::name,
-                  "' cell has no active input, yet edge (", edge.from, " -> ", edge.to,
-                  ") is active; a relaxation's path must feed every node it reads");
-      auto h = edges_[e]->forward(states[edge.from], mix, e);
-      if (h.defined()) states[edge.to] = states[edge.to].defined() ? states[edge.to] + h : h;
-    }
-  }
-
-  [[nodiscard]] const MixedEdge<typename C::ops>& edge(std::size_t e) const { return edges_[e]; }
-
- private:
-  std::vector<MixedEdge<typename C::ops>> edges_;
-};
-
-}  // namespace detail
-
-/// One supernet cell of a DARTS-style space: the two inputs preprocessed (batch norms per
-/// nas::SupernetOptions), a nas::MixedEdge on every edge (stride 2 on the edges of a
-/// reduction cell that leave an input), the output the concatenation of every computed
-/// node (as DARTS's search network does).
-template <cell_kind C>
-class DartsSearchCellImpl : public torch::nn::Module {
- public:
-  DartsSearchCellImpl(const CellSizes& sizes, bool affine, bool track) : sizes_(sizes) {
-    const auto c = sizes.channels;
-    if (sizes.reduction_prev)
-      preprocess0 = torch::nn::AnyModule(register_module(
-          "preprocess0", ops::FactorizedReduce(OpArgs{sizes.prev_prev, c, 2, affine, track})));
-    else
-      preprocess0 = torch::nn::AnyModule(register_module(
-          "preprocess0",
-          ops::ReLUConvBN(ops::ReLUConvBNOptions{
-              .in = sizes.prev_prev, .out = c, .affine = affine, .track_running_stats = track})));
-    preprocess1 = register_module(
-        "preprocess1",
-        ops::ReLUConvBN(ops::ReLUConvBNOptions{
-            .in = sizes.prev, .out = c, .affine = affine, .track_running_stats = track}));
-    edges_.build(*this, [&](const Edge& edge) {
-      return OpArgs{c, c, sizes.reduction && edge.from < C::input_count ? 2 : 1, affine, track};
-    });
-  }
-
-  torch::Tensor forward(const torch::Tensor& s0, const torch::Tensor& s1, const EdgeMix& mix) {
-    std::vector<torch::Tensor> states(C::dag.node_count());
-    states[0] = preprocess0.forward(s0);
-    states[1] = preprocess1(s1);
-    edges_.run(states, mix);
-    std::vector<torch::Tensor> out;
-    for (std::size_t v = C::input_count; v < C::dag.node_count(); ++v) {
-      TORCH_CHECK(states[v].defined(), "node ", v, " of a '", C::name,
-                  "' cell received no input on this path");
-      out.push_back(states[v]);
-    }
-    return torch::cat(out, 1);
-  }
-
-  /// Output channels: computed nodes x channels.
-  [[nodiscard]] std::int64_t out_channels() const noexcept {
-    return static_cast<std::int64_t>(C::node_count) * sizes_.channels;
-  }
-  [[nodiscard]] const detail::SearchEdges<C>& edges() const noexcept { return edges_; }
-
-  torch::nn::AnyModule preprocess0;
-  ops::ReLUConvBN preprocess1{nullptr};
-
- private:
-  CellSizes sizes_;
-  detail::SearchEdges<C> edges_;
-};
-
-/// One supernet cell of a NAS-Bench-201-style space: a nas::MixedEdge on every edge,
-/// the output the last node.
-template <cell_kind C>
-class Nb201SearchCellImpl : public torch::nn::Module {
- public:
-  Nb201SearchCellImpl(std::int64_t channels, bool affine, bool track) {
-    edges_.build(*this, [&](const Edge&) { return OpArgs{channels, channels, 1, affine, track}; });
-  }
-  torch::Tensor forward(const torch::Tensor& x, const EdgeMix& mix) {
-    std::vector<torch::Tensor> states(C::dag.node_count());
-    states[0] = x;
-    edges_.run(states, mix);
-    TORCH_CHECK(states.back().defined(), "the output node of a '", C::name,
-                "' cell received no input on this path");
-    return states.back();
-  }
-  [[nodiscard]] const detail::SearchEdges<C>& edges() const noexcept { return edges_; }
-
- private:
-  detail::SearchEdges<C> edges_;
-};
-
-/// The searched layers of a layer-wise (chain) space: a nas::MixedEdge per layer, each
-/// with the shape nas::mobile_layout gives it.
-template <cell_kind C>
-class MobileSearchLayersImpl : public torch::nn::Module {
- public:
-  MobileSearchLayersImpl(const MobileLayout& layout, bool affine, bool track) {
-    edges_.build(*this, [&](const Edge& edge) {
-      const auto& l = layout.layers[edge.from];
-      return OpArgs{l.in, l.out, l.stride, affine, track};
-    });
-  }
-  torch::Tensor forward(const torch::Tensor& x, const EdgeMix& mix) {
-    std::vector<torch::Tensor> states(C::dag.node_count());
-    states[0] = x;
-    edges_.run(states, mix);
-    TORCH_CHECK(states.back().defined(), "the last layer of a '", C::name,
-                "' chain received no input on this path");
-    return states.back();
-  }
-  [[nodiscard]] const detail::SearchEdges<C>& edges() const noexcept { return edges_; }
-
- private:
-  detail::SearchEdges<C> edges_;
 };
 
 namespace detail {
@@ -208,11 +62,11 @@ concept follows_path = relaxation<R> && requires(R& r, std::vector<std::vector<s
 }  // namespace detail
 
 /// The supernet of space `S` under relaxation `R`, at the run-time sizes of a nas::Stack,
-/// on the skeleton nas::Network stacks the space on: a DARTS-style space on the DARTS
-/// CIFAR skeleton (as DARTS's search network: `layers` cells, reductions at 1/3 and 2/3,
-/// a 3x3 stem of `stem_multiplier x channels`), a NAS-Bench-201-style space on the
-/// NAS-Bench-201 skeleton (3 stages of `layers` cells joined by residual blocks). At
-/// `nas::Stack{}` on nas::spaces::darts it has DARTS's 1,930,618 weights and 224
+/// stacked by the layout the space declares (nas::layout_of), on the same skeleton as
+/// nas::Network: on nas::layouts::Darts as DARTS's search network (`layers` cells,
+/// reductions at 1/3 and 2/3, a 3x3 stem of `stem_multiplier x channels`), on
+/// nas::layouts::Nb201 as NAS-Bench-201's (3 stages of `layers` cells joined by residual
+/// blocks). At `nas::Stack{}` on nas::spaces::darts it has DARTS's 1,930,618 weights and 224
 /// architecture parameters.
 ///
 /// Every edge holds every candidate (nas::MixedEdge, a typed tuple); the architecture
@@ -221,25 +75,30 @@ concept follows_path = relaxation<R> && requires(R& r, std::vector<std::vector<s
 /// them). Give the weight optimizer weight_parameters() and the architecture optimizer
 /// arch_parameters(): `parameters()` holds both.
 ///
+/// For skeletons (nas::layout): `searching` (true), `kind_name`, `stack()`, `cell_options()`,
+/// `add_cell<"kind">(shape)`, `add_block(module)`, `cell(i, inputs...)`, `block<Impl>(i)`,
+/// `cell_kind_at(i)`, `positions()`.
+///
 /// Not cloneable (its edges hold their candidates in typed tuples).
 template <search_space S, relaxation R>
 class SupernetImpl : public torch::nn::Module {
+  static_assert(detail::check_laid_out<S>("nas::Supernet"));
   static_assert(detail::space_ops_are_operations<S>::value,
                 "nas::Supernet: every op's module type must be a nas::operation: built from "
                 "nas::OpArgs, with forward(torch::Tensor) -> torch::Tensor, held as a LibTorch "
                 "module (TORCH_MODULE); adapt another type through nas::operation_traits");
-  static_assert(detail::darts_style_space<S> || detail::nb201_style_space<S>,
-                "nas::Supernet stacks DARTS-style spaces (cells \"normal\" and \"reduce\", 2 "
-                "inputs, concatenated outputs), NAS-Bench-201-style spaces (one cell kind, 1 "
-                "input, output the last node) and layer-wise spaces (one chain cell); this space "
-                "is none of them");
-  static constexpr bool darts_layout = detail::darts_style_space<S>;
-  static constexpr bool mobile_layout_ = !darts_layout && detail::mobile_style_space<S>;
 
  public:
   using space = S;
   using relaxation_type = R;
+  using layout_type = typename detail::layout_or_none<S>::type;
+  using skeleton_type = typename layout_type::skeleton;
+  /// The supernet cell of kind `C` under this relaxation.
+  template <class C>
+  using search_cell = SearchCellImpl<C, R>;
   static constexpr std::size_t cell_kinds = S::cell_count;
+  static constexpr bool searching = true;
+  static constexpr std::string_view kind_name = "nas::Supernet";
 
   explicit SupernetImpl(const Stack& stack = {}, R relaxation = {},
                         const SupernetOptions& options = {})
@@ -249,30 +108,9 @@ class SupernetImpl : public torch::nn::Module {
     TORCH_CHECK(!stack.auxiliary,
                 "nas::Supernet has no auxiliary head; set Stack::auxiliary = "
                 "false (the final network has one: nas::Network)");
-    const bool track = options.track_running_stats.value_or(darts_layout);
-    if constexpr (darts_layout) {
-      TORCH_CHECK(stack.skeleton == Skeleton::darts_cifar,
-                  "a DARTS-style supernet stacks on Skeleton::darts_cifar; got another skeleton");
-      TORCH_CHECK(stack.layers >= 3,
-                  "nas::Supernet needs at least 3 layers (two are reduction "
-                  "cells); got ",
-                  stack.layers);
-      TORCH_CHECK(stack.channels % 2 == 0, "nas::Supernet needs an even channel count; got ",
-                  stack.channels);
-      build_darts(options.affine, track);
-    } else if constexpr (mobile_layout_) {
-      TORCH_CHECK(stack.skeleton == Skeleton::mobile,
-                  "a layer-wise (chain) space is stacked on Skeleton::mobile; set "
-                  "Stack::skeleton = nas::Skeleton::mobile");
-      build_mobile(options.affine, track);
-    } else {
-      TORCH_CHECK(stack.skeleton == Skeleton::nb201,
-                  "a NAS-Bench-201-style space is stacked on Skeleton::nb201; set "
-                  "Stack::skeleton = nas::Skeleton::nb201");
-      TORCH_CHECK(stack.layers >= 1, "Stack::layers (cells per stage) must be positive; got ",
-                  stack.layers);
-      build_nb201(options.affine, track);
-    }
+    cell_options_ = {options.affine, options.track_running_stats.value_or(
+                                         detail::track_running_stats_in_search<layout_type>())};
+    skeleton_.build(*this);
     if constexpr (R::learns_architecture) {
       for_each_kind([&]<std::size_t I>() {
         using C = typename S::template cell_at<I>;
@@ -282,94 +120,96 @@ class SupernetImpl : public torch::nn::Module {
                                             options.init_scale);
       });
     }
+    if constexpr (detail::learns_edge_weights<R>()) {
+      for_each_kind([&]<std::size_t I>() {
+        using C = typename S::template cell_at<I>;
+        betas_[I] = register_parameter(
+            beta_name(C::name),
+            torch::randn({static_cast<std::int64_t>(C::edge_count)}) * options.init_scale);
+      });
+    }
     find_parameter_free_ops();
   }
 
   /// Logits for a batch of images `[N, input_channels, H, W]`. Computes each cell kind's
-  /// nas::EdgeMix once (the relaxation's mix), then runs every cell under it.
+  /// nas::EdgeMix once (the relaxation's mix), then runs the skeleton, every cell under the
+  /// mix of its kind.
   torch::Tensor forward(const torch::Tensor& x) {
-    TORCH_CHECK(x.dim() == 4 && x.size(1) == stack_.input_channels,
-                "nas::Supernet expects images [N, ", stack_.input_channels,
-                ", H, W] (Stack::input_channels); got a tensor of shape ", x.sizes());
-    TORCH_CHECK(mobile_layout_ || (x.size(2) % 4 == 0 && x.size(3) % 4 == 0),
-                "nas::Supernet needs a height and width divisible by 4 (two reductions halve "
-                "them); got ",
-                x.size(2), "x", x.size(3));
-    std::array<EdgeMix, cell_kinds> mixes;
+    detail::check_images(x, stack_.input_channels, kind_name);
     for_each_kind([&]<std::size_t I>() {
       using C = typename S::template cell_at<I>;
-      mixes[I] = relaxation_.mix(alphas_[I],
-                                 MixContext{I, C::edge_count, C::op_count, this->is_training()});
+      mixes_[I] =
+          relaxation_.mix(alphas_[I], MixContext{I, C::edge_count, C::op_count, this->is_training(),
+                                                 C::edges.data(), betas_[I]});
     });
-    if constexpr (darts_layout) {
-      torch::Tensor s0 = stem->forward(x);
-      torch::Tensor s1 = s0;
-      for (std::size_t i = 0; i < cells->size(); ++i) {
-        torch::Tensor next;
-        if (is_reduction(i))
-          next = detail::checked(cells->template ptr<DartsSearchCellImpl<reduce_cell>>(i))
-                     .forward(s0, s1, mixes[reduce_index]);
-        else
-          next = detail::checked(cells->template ptr<DartsSearchCellImpl<normal_cell>>(i))
-                     .forward(s0, s1, mixes[normal_index]);
-        s0 = s1;
-        s1 = next;
-      }
-      return classifier(torch::adaptive_avg_pool2d(s1, {1, 1}).flatten(1));
-    } else if constexpr (mobile_layout_) {
-      torch::Tensor y = stem->forward(x);
-      y = detail::checked(cells->template ptr<MobileSearchLayersImpl<cell0>>(0))
-              .forward(y, mixes[0]);
-      y = lastact->forward(y);
-      return classifier(torch::adaptive_avg_pool2d(y, {1, 1}).flatten(1));
-    } else {
-      torch::Tensor y = stem->forward(x);
-      for (std::size_t i = 0; i < cells->size(); ++i) {
-        if (is_reduction(i))
-          y = detail::checked(cells->template ptr<ops::ResNetBasicBlockImpl>(i)).forward(y);
-        else
-          y = detail::checked(cells->template ptr<Nb201SearchCellImpl<cell0>>(i))
-                  .forward(y, mixes[0]);
-      }
-      y = lastact->forward(y);
-      return classifier(torch::adaptive_avg_pool2d(y, {1, 1}).flatten(1));
-    }
+    auto out = skeleton_.forward(*this, x);
+    mixes_ = {};
+    return out;
   }
 
   /// Every parameter except the architecture parameters (for the weight optimizer).
   [[nodiscard]] std::vector<torch::Tensor> weight_parameters() const {
     std::vector<torch::Tensor> out;
-    for (const auto& p : this->parameters()) {
-      bool arch = false;
-      for (const auto& a : alphas_) arch = arch || (a.defined() && a.is_same(p));
-      if (!arch) out.push_back(p);
-    }
+    for (const auto& p : this->parameters())
+      if (!is_arch(p)) out.push_back(p);
     return out;
   }
   /// Named weight parameters (as named_parameters(), architecture parameters left out).
   [[nodiscard]] torch::OrderedDict<std::string, torch::Tensor> named_weight_parameters() const {
     torch::OrderedDict<std::string, torch::Tensor> out;
-    for (const auto& p : this->named_parameters()) {
-      bool arch = false;
-      for (const auto& a : alphas_) arch = arch || (a.defined() && a.is_same(p.value()));
-      if (!arch) out.insert(p.key(), p.value());
-    }
+    for (const auto& p : this->named_parameters())
+      if (!is_arch(p.value())) out.insert(p.key(), p.value());
     return out;
   }
-  /// The architecture parameters, one `[edges, ops]` tensor per cell kind in cell-kind
-  /// order (empty under a relaxation that learns none).
+  /// The architecture parameters: one `[edges, ops]` tensor per cell kind in cell-kind
+  /// order (empty under a relaxation that learns none), then, under a relaxation that learns
+  /// edge weights, one `[edges]` tensor per cell kind.
   [[nodiscard]] std::vector<torch::Tensor> arch_parameters() const {
     std::vector<torch::Tensor> out;
     for (const auto& a : alphas_)
       if (a.defined()) out.push_back(a);
+    for (const auto& b : betas_)
+      if (b.defined()) out.push_back(b);
     return out;
   }
-  /// The architecture parameters keyed by cell kind name.
+  /// The op parameters (alpha) keyed by cell kind name.
   [[nodiscard]] torch::OrderedDict<std::string, torch::Tensor> named_arch_parameters() const {
     torch::OrderedDict<std::string, torch::Tensor> out;
     for (std::size_t i = 0; i < cell_kinds; ++i)
       if (alphas_[i].defined()) out.insert(std::string(S::cell_names[i]), alphas_[i]);
     return out;
+  }
+  /// The per-edge parameters (beta) of cell kind `kind`, under a relaxation that learns edge
+  /// weights (nas::relax::PartialChannel).
+  [[nodiscard]] torch::Tensor beta_at(std::size_t kind) const {
+    TORCH_CHECK(kind < cell_kinds, "cell kind ", kind, " out of range; the space has ", cell_kinds);
+    TORCH_CHECK(detail::learns_edge_weights<R>(),
+                "this supernet's relaxation learns no edge weights");
+    return betas_[kind];
+  }
+  /// What nas::derive ranks the ops of cell kind `kind` by, `[edges, ops]`: softmax(alpha),
+  /// each edge's row weighed by its edge weight under a relaxation that learns them (PC-DARTS's
+  /// genotype rule: the op weights times the edge's softmax among the edges into its node).
+  [[nodiscard]] torch::Tensor candidate_weights(std::size_t kind) const {
+    auto w = torch::softmax(alpha_at(kind), -1);
+    if constexpr (detail::learns_edge_weights<R>()) {
+      const auto edge = [&]<std::size_t... I>(std::index_sequence<I...>) {
+        torch::Tensor out;
+        ((kind == I ? (out = relaxation_
+                                 .mix(alphas_[I],
+                                      MixContext{I, S::template cell_at<I>::edge_count,
+                                                 S::template cell_at<I>::op_count, false,
+                                                 S::template cell_at<I>::edges.data(), betas_[I]})
+                                 .edge_weights,
+                       0)
+                    : 0),
+         ...);
+        return out;
+      }
+      (std::make_index_sequence<cell_kinds>{});
+      if (edge.defined()) w = w * edge.unsqueeze(1);
+    }
+    return w;
   }
   /// The architecture parameters of the cell kind named `Name` (`alpha<"normal">()`).
   template <FixedString Name>
@@ -422,9 +262,9 @@ class SupernetImpl : public torch::nn::Module {
     for_each_kind([&]<std::size_t I>() {
       using C = typename S::template cell_at<I>;
       std::vector<double> counts(C::edge_count * C::op_count, 0.0);
-      for (const detail::SearchEdges<C>* edges : search_edges<I>())
+      for (const SearchCellImpl<C, R>* cell : cells_.template of_kind<I>())
         for (std::size_t e = 0; e < C::edge_count; ++e) {
-          const auto children = edges->edge(e)->named_children();
+          const auto children = cell->edges().edge(e)->named_children();
           for (std::size_t k = 0; k < C::op_count; ++k)
             for (const auto& t : children[detail::module_name(C::ops::names[k])]->parameters())
               counts[e * C::op_count + k] += static_cast<double>(t.numel());
@@ -452,11 +292,54 @@ class SupernetImpl : public torch::nn::Module {
   [[nodiscard]] const Stack& stack() const noexcept { return stack_; }
   [[nodiscard]] const SupernetOptions& options() const noexcept { return options_; }
 
-  torch::nn::Sequential stem{nullptr};
-  torch::nn::ModuleList cells{nullptr};
-  /// NAS-Bench-201 skeleton: BN and ReLU; mobile skeleton: the 1x1 feature-mix layer
-  torch::nn::Sequential lastact{nullptr};
-  torch::nn::Linear classifier{nullptr};
+  /// The layout's skeleton: its stem, head and other modules.
+  [[nodiscard]] const skeleton_type& skeleton() const noexcept { return skeleton_; }
+  [[nodiscard]] skeleton_type& skeleton() noexcept { return skeleton_; }
+  /// The cells and blocks in stack order (registered as `cells`).
+  [[nodiscard]] const torch::nn::ModuleList& cells() const noexcept { return cells_.list; }
+
+  // ---- for skeletons ---------------------------------------------------------------------
+  /// Batch-norm settings of the cells (nas::SupernetOptions, defaults from the layout).
+  [[nodiscard]] CellOptions cell_options() const noexcept { return cell_options_; }
+  /// Builds the next cell, of the kind named `Name`; returns its output channels.
+  template <FixedString Name>
+  std::int64_t add_cell(CellShape shape) {
+    return add_cell_at<S::template cell_index<Name>>(std::move(shape));
+  }
+  /// Builds the next cell, of kind `I`; returns its output channels.
+  template <std::size_t I>
+  std::int64_t add_cell_at(CellShape shape) {
+    using C = typename S::template cell_at<I>;
+    auto cell =
+        std::make_shared<SearchCellImpl<C, R>>(std::move(shape), cell_options_, relaxation_);
+    const auto out = cell->out_channels();
+    cells_.template add<I>(*this, std::move(cell));
+    return out;
+  }
+  /// Puts a fixed module (not searched) at the next position; returns the position.
+  template <class M>
+  std::size_t add_block(M module) {
+    return cells_.add_block(*this, module.ptr());
+  }
+  /// Runs the cell at position `i` on its inputs, under the mix of its kind.
+  torch::Tensor cell(std::size_t i, const std::vector<torch::Tensor>& inputs) {
+    return cells_.visit(
+        i, [&](auto& c) { return c.forward(inputs, mixes_[cells_.kind(i)], relaxation_); });
+  }
+  template <class... T>
+    requires(std::same_as<std::remove_cvref_t<T>, torch::Tensor>&&...)
+  torch::Tensor cell(std::size_t i, const T&... inputs) {
+    return cell(i, std::vector<torch::Tensor>{inputs...});
+  }
+  /// The fixed module at position `i`.
+  template <class Impl>
+  Impl& block(std::size_t i) const {
+    return cells_.template block<Impl>(i);
+  }
+  /// The cell kind at position `i` (nas::detail::CellList::no_kind for a block).
+  [[nodiscard]] std::size_t cell_kind_at(std::size_t i) const { return cells_.kind(i); }
+  /// Cells and blocks so far.
+  [[nodiscard]] std::size_t positions() const noexcept { return cells_.size(); }
 
  private:
   template <class F>
@@ -469,102 +352,21 @@ class SupernetImpl : public torch::nn::Module {
     name += detail::module_name(kind);
     return name;
   }
-
-  template <class T>
-  static constexpr std::size_t index_or_zero(std::string_view name) {
-    return T::find_cell(name).value_or(0);
+  static std::string beta_name(std::string_view kind) {
+    std::string name = "beta_";
+    name += detail::module_name(kind);
+    return name;
   }
-  static constexpr std::size_t normal_index = index_or_zero<S>("normal");
-  static constexpr std::size_t reduce_index = index_or_zero<S>("reduce");
-  using normal_cell = typename S::template cell_at<normal_index>;
-  using reduce_cell = typename S::template cell_at<reduce_index>;
-  using cell0 = typename S::template cell_at<0>;
-
-  [[nodiscard]] bool is_reduction(std::size_t i) const noexcept {
-    const auto li = static_cast<std::int64_t>(i);
-    if constexpr (darts_layout) return li == stack_.layers / 3 || li == 2 * stack_.layers / 3;
-    return li == stack_.layers || li == 2 * stack_.layers + 1;
+  [[nodiscard]] bool is_arch(const torch::Tensor& p) const {
+    for (const auto& a : alphas_)
+      if (a.defined() && a.is_same(p)) return true;
+    for (const auto& b : betas_)
+      if (b.defined() && b.is_same(p)) return true;
+    return false;
   }
 
-  void build_darts(bool affine, bool track) {
-    const auto& s = stack_;
-    const std::int64_t c_stem = s.stem_multiplier * s.channels;
-    stem = register_module(
-        "stem",
-        torch::nn::Sequential(
-            torch::nn::Conv2d(
-                torch::nn::Conv2dOptions(s.input_channels, c_stem, 3).padding(1).bias(false)),
-            torch::nn::BatchNorm2d(c_stem)));
-    cells = register_module("cells", torch::nn::ModuleList());
-    std::int64_t c_prev_prev = c_stem, c_prev = c_stem, c_curr = s.channels;
-    bool reduction_prev = false;
-    for (std::int64_t i = 0; i < s.layers; ++i) {
-      const bool reduction = is_reduction(static_cast<std::size_t>(i));
-      if (reduction) c_curr *= 2;
-      const CellSizes sizes{c_prev_prev, c_prev, c_curr, reduction, reduction_prev};
-      std::int64_t out = 0;
-      if (reduction) {
-        auto cell = std::make_shared<DartsSearchCellImpl<reduce_cell>>(sizes, affine, track);
-        out = cell->out_channels();
-        cells->push_back(cell);
-      } else {
-        auto cell = std::make_shared<DartsSearchCellImpl<normal_cell>>(sizes, affine, track);
-        out = cell->out_channels();
-        cells->push_back(cell);
-      }
-      reduction_prev = reduction;
-      c_prev_prev = c_prev;
-      c_prev = out;
-    }
-    classifier = register_module("classifier", torch::nn::Linear(c_prev, s.classes));
-  }
-
-  void build_nb201(bool affine, bool track) {
-    const auto& s = stack_;
-    stem = register_module(
-        "stem",
-        torch::nn::Sequential(
-            torch::nn::Conv2d(
-                torch::nn::Conv2dOptions(s.input_channels, s.channels, 3).padding(1).bias(false)),
-            torch::nn::BatchNorm2d(s.channels)));
-    cells = register_module("cells", torch::nn::ModuleList());
-    std::int64_t c_prev = s.channels;
-    for (std::int64_t stage = 0; stage < 3; ++stage) {
-      const std::int64_t c = s.channels << stage;
-      if (stage > 0) cells->push_back(ops::ResNetBasicBlock(OpArgs{c_prev, c, 2, true}).ptr());
-      for (std::int64_t i = 0; i < s.layers; ++i)
-        cells->push_back(std::make_shared<Nb201SearchCellImpl<cell0>>(c, affine, track));
-      c_prev = c;
-    }
-    lastact = register_module(
-        "lastact", torch::nn::Sequential(torch::nn::BatchNorm2d(c_prev), torch::nn::ReLU()));
-    classifier = register_module("classifier", torch::nn::Linear(c_prev, s.classes));
-  }
-
-  void build_mobile(bool affine, bool track) {
-    const auto& s = stack_;
-    const MobileLayout layout = mobile_layout(cell0::edge_count, s);
-    stem = register_module(
-        "stem", torch::nn::Sequential(
-                    torch::nn::Conv2d(torch::nn::Conv2dOptions(s.input_channels, layout.stem, 3)
-                                          .stride(2)
-                                          .padding(1)
-                                          .bias(false)),
-                    torch::nn::BatchNorm2d(layout.stem), torch::nn::ReLU6(),
-                    ops::MBConv<3, 1>(OpArgs{layout.stem, layout.first, 1, true})));
-    cells = register_module("cells", torch::nn::ModuleList());
-    cells->push_back(std::make_shared<MobileSearchLayersImpl<cell0>>(layout, affine, track));
-    lastact = register_module(
-        "lastact",
-        torch::nn::Sequential(
-            torch::nn::Conv2d(
-                torch::nn::Conv2dOptions(layout.layers.back().out, layout.head, 1).bias(false)),
-            torch::nn::BatchNorm2d(layout.head), torch::nn::ReLU6()));
-    classifier = register_module("classifier", torch::nn::Linear(layout.head, s.classes));
-  }
-
-  // For each cell kind and op: whether the op's module on a stride-1 edge of the first
-  // cell of the kind has no parameters.
+  // For each cell kind and op: whether the op's module on the first edge that leaves a computed
+  // node (or, if none, the first edge) of the first cell of the kind has no parameters.
   void find_parameter_free_ops() {
     for_each_kind([&]<std::size_t I>() {
       using C = typename S::template cell_at<I>;
@@ -575,42 +377,24 @@ class SupernetImpl : public torch::nn::Module {
           break;
         }
       parameter_free_[I].assign(C::op_count, false);
-      const auto all = search_edges<I>();
+      const auto& all = cells_.template of_kind<I>();
       if (all.empty()) return;
-      const auto children = all.front()->edge(edge)->named_children();
+      const auto children = all.front()->edges().edge(edge)->named_children();
       for (std::size_t k = 0; k < C::op_count; ++k)
         parameter_free_[I][k] =
             children[detail::module_name(C::ops::names[k])]->parameters().empty();
     });
   }
 
-  /// The edges of every cell of kind `I`, in stack order.
-  template <std::size_t I>
-  [[nodiscard]] std::vector<const detail::SearchEdges<typename S::template cell_at<I>>*>
-  search_edges() const {
-    using C = typename S::template cell_at<I>;
-    std::vector<const detail::SearchEdges<C>*> out;
-    for (std::size_t i = 0; i < cells->size(); ++i) {
-      const auto cell = cells->ptr(i);
-      if constexpr (darts_layout) {
-        if (const auto p = std::dynamic_pointer_cast<DartsSearchCellImpl<C>>(cell);
-            p && (I == reduce_index) == is_reduction(i))
-          out.push_back(&p->edges());
-      } else if constexpr (mobile_layout_) {
-        if (const auto p = std::dynamic_pointer_cast<MobileSearchLayersImpl<C>>(cell))
-          out.push_back(&p->edges());
-      } else {
-        if (const auto p = std::dynamic_pointer_cast<Nb201SearchCellImpl<C>>(cell))
-          out.push_back(&p->edges());
-      }
-    }
-    return out;
-  }
-
   Stack stack_;
   R relaxation_;
   SupernetOptions options_;
+  CellOptions cell_options_{};
+  skeleton_type skeleton_{};
+  detail::CellList<S, search_cell> cells_;
+  std::array<EdgeMix, cell_kinds> mixes_{};
   std::array<torch::Tensor, cell_kinds> alphas_;
+  std::array<torch::Tensor, cell_kinds> betas_;  // per-edge parameters (learns_edge_weights)
   std::array<std::vector<bool>, cell_kinds> parameter_free_;
   std::optional<Genotype<S>> path_;
 };

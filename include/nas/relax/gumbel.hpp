@@ -11,7 +11,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "nas/nn/mixed_edge.hpp"
+#include "nas/relax/relaxation.hpp"
 
 namespace nas::relax {
 

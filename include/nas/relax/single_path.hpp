@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "nas/nn/mixed_edge.hpp"
+#include "nas/relax/relaxation.hpp"
 
 namespace nas::relax {
 

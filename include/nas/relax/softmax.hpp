@@ -4,7 +4,7 @@
 
 #include <torch/types.h>
 
-#include "nas/nn/mixed_edge.hpp"
+#include "nas/relax/relaxation.hpp"
 
 namespace nas::relax {
 

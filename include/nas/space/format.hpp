@@ -12,16 +12,19 @@
 
 namespace nas {
 
-/// Whether a space's genotypes print in the NAS-Bench-201 form by default: one
-/// cell kind, which keeps every edge and outputs its last node.
+/// Whether NAS-Bench-201 text can write every genotype of the space: one cell kind that keeps
+/// every edge and outputs its last node. A property of the text form, not of how the space is
+/// stacked (that is the layout the space declares, nas::layout_of).
 template <search_space S>
-inline constexpr bool nb201_style = S::cell_count == 1 && S::template cell_at<0>::dag.keeps_all() &&
-                                    S::template cell_at<0>::dag.output == Output::last_node;
+inline constexpr bool nb201_text_fits = S::cell_count == 1 &&
+                                        S::template cell_at<0>::dag.keeps_all() &&
+                                        S::template cell_at<0>::dag.output == Output::last_node;
 
-/// The default text of a genotype: NAS-Bench-201 for nas::nb201_style spaces, DARTS otherwise.
+/// The default text of a genotype: NAS-Bench-201 where it fits (nas::nb201_text_fits), DARTS
+/// otherwise.
 template <search_space S>
 [[nodiscard]] std::string to_string(const Genotype<S>& g) {
-  if constexpr (nb201_style<S>)
+  if constexpr (nb201_text_fits<S>)
     return to_nb201(g);
   else
     return to_darts(g);

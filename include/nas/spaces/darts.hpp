@@ -3,12 +3,16 @@
 /// Built-in DARTS-family spaces and the published genotypes, as compile-time constants
 /// parsed from their published DARTS-format text.
 
+#include "nas/layout/darts.hpp"
 #include "nas/ops/darts.hpp"
 #include "nas/space/cell.hpp"
 #include "nas/space/dag.hpp"
 #include "nas/space/format_darts.hpp"
 #include "nas/space/genotype.hpp"
+#include "nas/space/layout_of.hpp"
 #include "nas/space/space.hpp"
+
+#include <type_traits>
 
 namespace nas::spaces {
 
@@ -28,6 +32,12 @@ using nasnet = Space<Cell<"normal", nasnet_cell, ops::nasnet_ops>,
                      Cell<"reduce", nasnet_cell, ops::nasnet_ops>>;
 
 }  // namespace nas::spaces
+
+/// The DARTS-family spaces stack on DARTS's layout.
+template <>
+struct nas::layout_of<nas::spaces::darts> : std::type_identity<nas::layouts::Darts> {};
+template <>
+struct nas::layout_of<nas::spaces::nasnet> : std::type_identity<nas::layouts::Darts> {};
 
 /// Published architectures, parsed at compile time from the text of DARTS's genotypes.py.
 namespace nas::genotypes {

@@ -3,10 +3,14 @@
 /// The layer-wise mobile search space: ProxylessNAS's 21 searched layers and six MBConv
 /// candidates, with FBNet's `skip` on every layer.
 
+#include "nas/layout/mobile.hpp"
 #include "nas/ops/mobile.hpp"
 #include "nas/space/cell.hpp"
 #include "nas/space/dag.hpp"
+#include "nas/space/layout_of.hpp"
 #include "nas/space/space.hpp"
+
+#include <type_traits>
 
 namespace nas::spaces {
 
@@ -22,3 +26,7 @@ inline constexpr Dag mobile_chain = chain_dag({.layers = 21});
 using mobile = Space<Cell<"layers", mobile_chain, ops::mobile_ops>>;
 
 }  // namespace nas::spaces
+
+/// The mobile space stacks on the Mobile layout.
+template <>
+struct nas::layout_of<nas::spaces::mobile> : std::type_identity<nas::layouts::Mobile> {};

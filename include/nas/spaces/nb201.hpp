@@ -2,10 +2,14 @@
 /// @file
 /// The NAS-Bench-201 search space.
 
+#include "nas/layout/nb201.hpp"
 #include "nas/ops/nb201.hpp"
 #include "nas/space/cell.hpp"
 #include "nas/space/dag.hpp"
+#include "nas/space/layout_of.hpp"
 #include "nas/space/space.hpp"
+
+#include <type_traits>
 
 namespace nas::spaces {
 
@@ -17,3 +21,7 @@ inline constexpr Dag nb201_cell =
 using nb201 = Space<Cell<"cell", nb201_cell, ops::nb201_ops>>;
 
 }  // namespace nas::spaces
+
+/// The nb201 space stacks on the Nb201 layout.
+template <>
+struct nas::layout_of<nas::spaces::nb201> : std::type_identity<nas::layouts::Nb201> {};

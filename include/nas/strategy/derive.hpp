@@ -104,7 +104,8 @@ inline std::vector<double> to_vector(const torch::Tensor& t) {
 }  // namespace detail
 
 /// The architecture a supernet's architecture parameters stand for, from the candidate
-/// weights softmax(alpha) of each cell kind: on a cell that keeps every edge
+/// weights of each cell kind (softmax(alpha); under PC-DARTS's relaxation weighed by the edge
+/// weights: SupernetImpl::candidate_weights): on a cell that keeps every edge
 /// (NAS-Bench-201) the strongest op of each edge, zero ops included; otherwise DARTS's
 /// rule: each computed node keeps the `keep` incoming edges whose strongest non-zero op
 /// is strongest (ties to the lower edge), each with that op. Deterministic for fixed
@@ -116,7 +117,7 @@ template <search_space S, relaxation R>
   Genotype<S> g;
   [&]<std::size_t... I>(std::index_sequence<I...>) {
     ((g.template cell_at<I>() = detail::derive_cell_capped<typename S::template cell_at<I>>(
-          detail::to_vector(torch::softmax(net.alpha_at(I), -1)), options)),
+          detail::to_vector(net.candidate_weights(I)), options)),
      ...);
   }
   (std::make_index_sequence<S::cell_count>{});

@@ -44,16 +44,6 @@ struct Trial {
   friend bool operator==(const Trial&, const Trial&) = default;
 };
 
-namespace detail {
-/// `v` with 17 significant digits: reads back to the same double.
-inline std::string number_text(double v) {
-  char buf[40];
-  const int n = std::snprintf(buf, sizeof buf, "%.17g", v);
-  return {buf, static_cast<std::size_t>(n)};
-}
-inline std::string json_number(double v) { return std::isfinite(v) ? number_text(v) : "null"; }
-}  // namespace detail
-
 /// Every trial of a search, in order. `to_jsonl` writes one JSON object per line:
 ///
 /// ```

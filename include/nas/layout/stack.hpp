@@ -12,7 +12,9 @@
 
 namespace nas {
 
-/// The macro skeletons nas::Network stacks cells on.
+/// Which skeleton a built-in layout builds: nas::layouts::Darts takes `darts_cifar` or
+/// `darts_imagenet`, nas::layouts::Nb201 takes `nb201`, nas::layouts::Mobile takes `mobile`
+/// (each names the one it needs when given another). A layout of your own may read it or not.
 enum class Skeleton : std::uint8_t {
   darts_cifar,     ///< 3x3 conv stem (channels x stem_multiplier), 32x32 inputs
   darts_imagenet,  ///< three stride-2 3x3 conv stems (the "mobile" setting), 224x224 inputs
@@ -21,10 +23,10 @@ enum class Skeleton : std::uint8_t {
 };
 
 /// The run-time sizes of a network: the same genotype builds a small proxy and the
-/// big final network. DARTS skeletons: `layers` cells, reduction cells at 1/3 and 2/3
-/// of the depth. NAS-Bench-201: `layers` cells in each of 3 stages. Mobile: the depth is
-/// the space's (one searched layer per edge); `channels` is the width of the first block
-/// (16 in ProxylessNAS; the stage widths scale with it).
+/// big final network. The space's layout reads them (nas::layout); the built-in ones: DARTS:
+/// `layers` cells, reduction cells at 1/3 and 2/3 of the depth. NAS-Bench-201: `layers` cells in
+/// each of 3 stages. Mobile: the depth is the space's (one searched layer per edge); `channels` is
+/// the width of the first block (16 in ProxylessNAS; the stage widths scale with it).
 struct Stack {
   std::int64_t layers = 8;          ///< cells (NAS-Bench-201: cells per stage)
   std::int64_t channels = 16;       ///< channels of the first cells (doubled at each reduction)
