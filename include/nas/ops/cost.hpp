@@ -3,6 +3,7 @@
 /// Multiply-add counting: the convention of counting convolutions and linear layers
 /// only (batch 1), which DARTS-family papers use for "FLOPs".
 
+#include <concepts>
 #include <cstdint>
 
 namespace nas {
