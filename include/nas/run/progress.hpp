@@ -1,0 +1,118 @@
+#pragma once
+/// @file
+/// nas::run::Progress: progress lines with an ETA, as callbacks attached to any strategy.
+
+#include <chrono>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "nas/core/json.hpp"
+#include "nas/run/output.hpp"
+#include "nas/space/format.hpp"
+#include "nas/strategy/common.hpp"
+#include "nas/strategy/driver.hpp"
+#include "nas/strategy/history.hpp"
+#include "nas/strategy/one_shot.hpp"
+
+namespace nas::run {
+
+/// Runs `next` after what `slot` already does (or alone when `slot` is empty).
+template <class... A, class F>
+  requires std::is_invocable_v<F&, A...>
+void then(std::function<void(A...)>& slot, F next) {
+  if (!slot) {
+    slot = std::move(next);
+    return;
+  }
+  slot = [first = std::move(slot), second = std::move(next)](A... a) {
+    first(a...);
+    second(a...);
+  };
+}
+
+/// Options of nas::run::Progress.
+struct ProgressOptions {
+  std::size_t planned_trials = 0;  ///< trials the search will run (0: unknown, no ETA)
+  std::string epoch_note{};        ///< appended to each epoch's ETA line, e.g. "checkpoint saved"
+};
+
+/// Prints a line per epoch (nas::EpochReport::line, nas::OneShotEpoch::line) or trial, each with
+/// the time left at the pace so far, through an nas::run::Output (JSON events in JSON mode). It
+/// is a set of callbacks: `attach` adds them to a strategy's callbacks, after the ones already
+/// there (a checkpoint written in an epoch callback is on disk when the line says so).
+///
+/// The pace counts from construction: make one just before the search starts (a resumed search
+/// counts only what it runs itself).
+template <search_space S>
+class Progress {
+ public:
+  explicit Progress(Output out, ProgressOptions options = {})
+      : out_(out), options_(std::move(options)) {}
+
+  /// Seconds since construction.
+  [[nodiscard]] double seconds() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  }
+
+  /// Epoch lines of a bilevel search (nas::Darts, nas::Gdas, nas::PcDarts).
+  void attach(Callbacks<S>& c) {
+    then(c.on_epoch, [this](const EpochReport<S>& r) {
+      ++epochs_seen_;
+      const double eta = seconds() / static_cast<double>(epochs_seen_) *
+                         static_cast<double>(r.epochs - r.epoch - 1);
+      out_.event(format("{\"event\": \"epoch\", \"eta_seconds\": %.1f, \"report\": %s}", eta,
+                        r.json().c_str()),
+                 r.line() + "\n  eta " + duration_text(eta) + note());
+    });
+  }
+
+  /// Epoch and trial lines of a one-shot search (nas::Enas, nas::Spos).
+  void attach(OneShotCallbacks<S>& c) {
+    then(c.on_epoch, [this](const OneShotEpoch<S>& r) {
+      const double eta = r.seconds * static_cast<double>(r.epochs - r.epoch - 1);
+      out_.event(format("{\"event\": \"epoch\", \"eta_seconds\": %.1f, \"report\": %s}", eta,
+                        r.json().c_str()),
+                 r.line() + "\n  eta " + duration_text(eta) + " for the weights" + note());
+    });
+    then(c.on_trial, [this](const Trial<S>& t, const Trial<S>& best) { trial(t, best); });
+  }
+
+  /// Trial lines of a sampled search (nas::run_trials).
+  void attach(TrialCallbacks<S>& c) {
+    then(c.on_trial, [this](const Trial<S>& t, const Trial<S>& best) { trial(t, best); });
+  }
+
+ private:
+  [[nodiscard]] std::string note() const {
+    return options_.epoch_note.empty() ? std::string() : " (" + options_.epoch_note + ")";
+  }
+
+  void trial(const Trial<S>& t, const Trial<S>& best) {
+    ++trials_seen_;
+    const std::size_t planned = options_.planned_trials;
+    const double eta = planned > t.index ? seconds() / static_cast<double>(trials_seen_) *
+                                               static_cast<double>(planned - t.index - 1)
+                                         : -1.0;
+    out_.event(format("{\"event\": \"trial\", \"eta_seconds\": %s, \"best_score\": %s, "
+                      "\"trial\": %s}",
+                      detail::json_number(eta < 0 ? std::nan("") : eta).c_str(),
+                      detail::json_number(best.score).c_str(), History<S>::to_json_line(t).c_str()),
+               format("trial %zu/%zu acc %.4f score %.4f %s| best %.4f (trial %zu) | eta %s\n  %s",
+                      t.index + 1, planned, t.metrics.accuracy, t.score, t.cached ? "cached " : "",
+                      best.score, best.index + 1, duration_text(eta).c_str(),
+                      to_string(t.genotype).c_str()));
+  }
+
+  Output out_;
+  ProgressOptions options_;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  std::int64_t epochs_seen_ = 0;
+  std::size_t trials_seen_ = 0;
+};
+
+}  // namespace nas::run
