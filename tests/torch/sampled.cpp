@@ -447,3 +447,57 @@ TEST_CASE("SPOS: uniform paths, then evolution through the shared weights") {
   CHECK(r.metrics.accuracy == r.history.best()->metrics.accuracy);
   CHECK(net->path() == r.genotype);
 }
+
+TEST_CASE("ENAS and SPOS: a public step trains the shared weights on one batch") {
+  const auto data = tiny_data(16, 8);
+  const nas::Batch batch{data.inputs, data.targets};
+  const auto weights_of = [](auto& net) {
+    std::vector<torch::Tensor> w;
+    for (const auto& p : net->weight_parameters()) w.push_back(p.detach().clone());
+    return w;
+  };
+  const auto moved = [](const std::vector<torch::Tensor>& a, const std::vector<torch::Tensor>& b) {
+    for (std::size_t i = 0; i < a.size(); ++i)
+      if (!torch::equal(a[i], b[i])) return true;
+    return false;
+  };
+  torch::manual_seed(0);
+  nas::Supernet<nb201, nas::relax::SinglePath> enas_net(tiny_stack);
+  nas::Enas<nb201> enas(enas_net, nas::Controller<nb201>({.hidden = 16}),
+                        {.epochs = 1, .weights = {.batch_size = 16, .learning_rate = 0.05}});
+  const auto before = weights_of(enas_net);
+  const nas::StepReport r = enas.step(batch);
+  CHECK(std::isfinite(r.train_loss));
+  CHECK(r.train_count == 16);
+  CHECK(r.train_correct >= 0);
+  CHECK(r.skipped == 0);
+  CHECK(moved(before, weights_of(enas_net)));
+  CHECK(enas_net->is_training());
+
+  torch::manual_seed(0);
+  nas::Supernet<nb201, nas::relax::SinglePath> spos_net(tiny_stack);
+  nas::Spos<nb201> spos(spos_net, {.epochs = 1, .weights = {.batch_size = 16}, .seed = 3});
+  const auto w0 = weights_of(spos_net);
+  const nas::StepReport s = spos.step(batch);
+  CHECK(s.train_count == 16);
+  CHECK(moved(w0, weights_of(spos_net)));
+  // a step draws its path from the search's generator: a fresh SPOS with the seed draws the same
+  nas::Supernet<nb201, nas::relax::SinglePath> other_net(tiny_stack);
+  nas::Spos<nb201> other(other_net, {.epochs = 1, .weights = {.batch_size = 16}, .seed = 3});
+  (void)other.step(batch);
+  CHECK(other_net->path() == spos_net->path());
+}
+
+TEST_CASE("ENAS and SPOS step: a non-finite loss stops with a message, or is skipped") {
+  const auto data = tiny_data(16, 9);
+  const nas::Batch bad{data.inputs * std::numeric_limits<float>::quiet_NaN(), data.targets};
+  torch::manual_seed(0);
+  nas::Supernet<nb201, nas::relax::SinglePath> net(tiny_stack);
+  nas::Spos<nb201> stop(net, {.epochs = 1, .weights = {.batch_size = 16}});
+  CHECK_THROWS_WITH_AS((void)stop.step(bad), doctest::Contains("loss is not finite"),
+                       nas::NonFiniteLoss);
+  nas::Spos<nb201> skip(net, {.epochs = 1, .weights = {.batch_size = 16, .skip_nonfinite = true}});
+  const auto r = skip.step(bad);
+  CHECK(r.skipped == 1);
+  CHECK(r.train_count == 0);
+}

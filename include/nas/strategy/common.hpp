@@ -69,6 +69,7 @@ struct StepReport {
   std::int64_t train_count = 0;
   std::int64_t valid_correct = 0;
   std::int64_t valid_count = 0;
+  std::int64_t skipped = 0;  ///< 1 when the step's loss was not finite and the update skipped
 };
 
 /// What one search epoch measured, and the architecture derived after it.

@@ -141,6 +141,18 @@ class Enas {
     return result;
   }
 
+  /// One step of the shared weights on `train` through a path the controller samples: the
+  /// step search() runs `weights.steps` times per epoch (the whole training data by default),
+  /// at the weight optimizer's current learning rate (`weights.learning_rate` before the first
+  /// epoch; the cosine schedule sets it per epoch). Returns the step's training loss and counts
+  /// (nas::StepReport; `skipped` = 1 for a non-finite loss under `skip_nonfinite`). The
+  /// controller samples with its own generator, so steps between searches move where a
+  /// resumed search would be; checkpoint with save() as usual.
+  StepReport step(const Batch& train) {
+    trainer_.train_mode();
+    return trainer_.step(train, reinforce_.propose());
+  }
+
   /// Epochs completed so far (by search, or restored by load).
   [[nodiscard]] std::int64_t epochs_done() const noexcept { return next_epoch_; }
 

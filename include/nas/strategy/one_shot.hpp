@@ -178,34 +178,16 @@ class PathTrainer {
     double loss_sum = 0.0;
     std::int64_t correct_sum = 0, count = 0;
     for (std::int64_t s = 0; s < steps; ++s) {
-      net_->set_path(path());
+      auto architecture = path();
       const auto batch = stream.next(device);
-      sgd_->zero_grad();
-      const auto logits = net_->forward(batch.data);
-      const auto loss =
-          options_.loss ? options_.loss(logits, batch.target) : cross_entropy(logits, batch.target);
-      const double l = loss.template item<double>();
-      if (!std::isfinite(l)) {
-        if (options_.skip_nonfinite) {
-          ++report.skipped;
-          continue;
-        }
-        std::string what = "the shared weights' training loss is not finite (";
-        what += std::to_string(l);
-        what += ") at epoch ";
-        what += std::to_string(epoch + 1);
-        what += ", step ";
-        what += std::to_string(s + 1);
-        detail::throw_non_finite(std::move(what));
+      const StepReport r = step(batch, architecture, epoch, s);
+      if (r.skipped > 0) {
+        ++report.skipped;
+        continue;
       }
-      loss.backward();
-      if (options_.grad_clip > 0.0)
-        torch::nn::utils::clip_grad_norm_(net_->weight_parameters(), options_.grad_clip);
-      sgd_->step();
-      const auto n = batch.data.size(0);
-      loss_sum += l * static_cast<double>(n);
-      correct_sum += correct(logits, batch.target);
-      count += n;
+      loss_sum += r.train_loss * static_cast<double>(r.train_count);
+      correct_sum += r.train_correct;
+      count += r.train_count;
     }
     const double n = count > 0 ? static_cast<double>(count) : 1.0;
     report.train_loss = count > 0 ? loss_sum / n : std::numeric_limits<double>::quiet_NaN();
@@ -215,6 +197,52 @@ class PathTrainer {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return report;
   }
+
+  /// One weight step on `batch` through the architecture `path`, at the optimizer's current
+  /// learning rate (the network must be in training mode). Returns the training fields of a
+  /// nas::StepReport; a non-finite loss either throws nas::NonFiniteLoss (naming `epoch` and
+  /// `step` when they are >= 0) or, with `skip_nonfinite`, skips the update and returns
+  /// `skipped = 1` with no counts.
+  StepReport step(const Batch& batch, const Genotype<S>& path, std::int64_t epoch = -1,
+                  std::int64_t step = -1) {
+    net_->set_path(path);
+    sgd_->zero_grad();
+    const auto logits = net_->forward(batch.data);
+    const auto loss =
+        options_.loss ? options_.loss(logits, batch.target) : cross_entropy(logits, batch.target);
+    const double l = loss.template item<double>();
+    StepReport report;
+    if (!std::isfinite(l)) {
+      if (options_.skip_nonfinite) {
+        report.train_loss = l;
+        report.skipped = 1;
+        return report;
+      }
+      std::string what = "the shared weights' training loss is not finite (";
+      what += std::to_string(l);
+      what += ")";
+      if (epoch >= 0) {
+        what += " at epoch ";
+        what += std::to_string(epoch + 1);
+      }
+      if (step >= 0) {
+        what += epoch >= 0 ? ", step " : " at step ";
+        what += std::to_string(step + 1);
+      }
+      detail::throw_non_finite(std::move(what));
+    }
+    loss.backward();
+    if (options_.grad_clip > 0.0)
+      torch::nn::utils::clip_grad_norm_(net_->weight_parameters(), options_.grad_clip);
+    sgd_->step();
+    report.train_loss = l;
+    report.train_correct = correct(logits, batch.target);
+    report.train_count = batch.data.size(0);
+    return report;
+  }
+
+  /// Puts the supernet in training mode (before steps outside an epoch).
+  void train_mode() { net_->train(); }
 
   [[nodiscard]] torch::optim::SGD& optimizer() noexcept { return *sgd_; }
   [[nodiscard]] const torch::optim::SGD& optimizer() const noexcept { return *sgd_; }

@@ -115,6 +115,15 @@ class Spos {
     evolution_.load(c, prefix + ".evolution");
   }
 
+  /// One step of the shared weights on `train` through a uniformly sampled path (nas::sample
+  /// with the search's generator): the step search() runs `weights.steps` times per epoch, at
+  /// the weight optimizer's current learning rate. Returns the step's training loss and counts
+  /// (nas::StepReport; `skipped` = 1 for a non-finite loss under `skip_nonfinite`).
+  StepReport step(const Batch& train) {
+    trainer_.train_mode();
+    return trainer_.step(train, sample<S>(rng_));
+  }
+
   /// Epochs of weight training completed so far.
   [[nodiscard]] std::int64_t epochs_done() const noexcept { return next_epoch_; }
 
