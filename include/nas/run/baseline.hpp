@@ -32,7 +32,7 @@ inline Comparison compare_with_random(double found, std::vector<double> random) 
   c.count = random.size();
   const std::size_t n = c.count;
   if (n == 0) {
-    c.verdict = "no random architecture was trained for comparison";
+    c.verdict = "no baseline was trained (--baseline 0)";
     return c;
   }
   double mean = 0.0;

@@ -10,8 +10,9 @@
 #include <filesystem>
 #include <string>
 #include <system_error>
+#include <utility>
 
-#include "nas/train/checkpoint.hpp"
+#include "nas/train/atomic_file.hpp"
 
 namespace nas::run {
 

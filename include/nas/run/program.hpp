@@ -6,9 +6,6 @@
 /// reads gzip files, so it includes <zlib.h> (link ZLIB::ZLIB), and run_session compiles every
 /// strategy on every built-in space, which a program that names its space does not need.
 
-#include <ATen/Context.h>
-#include <torch/cuda.h>
-
 #include <c10/util/Exception.h>
 
 #include <filesystem>
@@ -48,19 +45,10 @@ inline Dataset load_data(const Settings& s) {
   return d;
 }
 
-/// Runs an opened run: sets the threads and (on CUDA) deterministic cuDNN, prepares the folder,
-/// checks `data` against the settings, and runs a nas::run::Session on the space the settings
-/// name.
+/// Runs an opened run (nas::run::open_run set up its device and folder): checks `data`
+/// against the settings and runs a nas::run::Session on the built-in space the settings name.
 inline Comparison run_session(const Opened& run, const Dataset& data) {
   const Settings& s = run.settings;
-  if (s.threads > 0) torch::set_num_threads(s.threads);
-  TORCH_CHECK(s.device != "cuda" || torch::cuda::is_available(),
-              "--device cuda: no CUDA device is available; use --device cpu");
-  if (s.device == "cuda") {
-    // same seed, same GPU, same result: deterministic cuDNN algorithms, no autotuning
-    at::globalContext().setDeterministicCuDNN(true);
-    at::globalContext().setBenchmarkCuDNN(false);
-  }
   check(s, data);
   if (s.space == "nb201") return Session<spaces::nb201>(s, data, run.folder, run.resume).run();
   if (s.space == "darts") return Session<spaces::darts>(s, data, run.folder, run.resume).run();

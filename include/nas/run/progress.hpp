@@ -53,6 +53,9 @@ class Progress {
  public:
   explicit Progress(Output out, ProgressOptions options = {})
       : out_(out), options_(std::move(options)) {}
+  // the attached callbacks point at this object
+  Progress(const Progress&) = delete;
+  Progress& operator=(const Progress&) = delete;
 
   /// Seconds since construction.
   [[nodiscard]] double seconds() const {
@@ -100,7 +103,7 @@ class Progress {
                                          : -1.0;
     out_.event(format("{\"event\": \"trial\", \"eta_seconds\": %s, \"best_score\": %s, "
                       "\"trial\": %s}",
-                      detail::json_number(eta < 0 ? std::nan("") : eta).c_str(),
+                      eta < 0 ? "null" : format("%.1f", eta).c_str(),
                       detail::json_number(best.score).c_str(), History<S>::to_json_line(t).c_str()),
                format("trial %zu/%zu acc %.4f score %.4f %s| best %.4f (trial %zu) | eta %s\n  %s",
                       t.index + 1, planned, t.metrics.accuracy, t.score, t.cached ? "cached " : "",

@@ -80,15 +80,15 @@ struct Dataset {
 /// and enough of them; that the space takes the settings and the images. Throws c10::Error
 /// naming the setting (by its command-line name) and the fix.
 inline void check(const Settings& s, const Dataset& d) {
-  TORCH_CHECK(d.train.inputs.dim() == 4 && d.test.inputs.dim() == 4 &&
-                  d.train.inputs.sizes().slice(1) == d.test.inputs.sizes().slice(1),
-              "training and test images must have the same shape [C, H, W]");
   const auto classes = d.classes();
   TORCH_CHECK(classes >= 2 && d.train.targets.min().item<std::int64_t>() >= 0,
               "the training labels must be class indices 0..K-1 with K >= 2");
   TORCH_CHECK(d.test.targets.min().item<std::int64_t>() >= 0 &&
                   d.test.targets.max().item<std::int64_t>() < classes,
               "the test labels name classes the training labels do not have");
+  TORCH_CHECK(d.train.inputs.dim() == 4 && d.test.inputs.dim() == 4 &&
+                  d.train.inputs.sizes().slice(1) == d.test.inputs.sizes().slice(1),
+              "training and test images must have the same shape [C, H, W]");
   const auto n = d.train.size();
   TORCH_CHECK(s.train + s.valid <= n, "--train ", s.train, " + --valid ", s.valid, " = ",
               s.train + s.valid, " images, but the training split has ", n,
@@ -148,14 +148,14 @@ Stack stack_for(std::int64_t layers, std::int64_t channels, std::int64_t classes
 template <search_space S>
 class Session {
  public:
-  Session(Settings s, const Dataset& data, RunFolder folder, bool resume)
-      : s_(std::move(s)), data_(data), folder_(std::move(folder)), out_(s_.verbosity) {
-    const auto classes = data.classes();
-    const auto input_channels = data.train.inputs.size(1);
+  Session(Settings s, Dataset data, RunFolder folder, bool resume)
+      : s_(std::move(s)), data_(std::move(data)), folder_(std::move(folder)), out_(s_.verbosity) {
+    const auto classes = data_.classes();
+    const auto input_channels = data_.train.inputs.size(1);
     search_stack_ = stack_for<S>(s_.layers, s_.channels, classes, input_channels);
     final_stack_ = stack_for<S>(s_.final_layers, s_.final_channels, classes, input_channels);
-    train_ = data.train.slice(0, s_.train);
-    valid_ = data.train.slice(s_.train, s_.train + s_.valid);
+    train_ = data_.train.slice(0, s_.train);
+    valid_ = data_.train.slice(s_.train, s_.train + s_.valid);
     device_ = torch::Device(s_.device);
     if (resume) {
       checkpoint_ = Checkpoint::load(folder_.checkpoint_path());
@@ -166,7 +166,6 @@ class Session {
   /// Runs (or finishes) the search and the final training; returns the comparison with the
   /// random architectures.
   Comparison run() {
-    start_ = std::chrono::steady_clock::now();
     if (!found_) {
       out_.line(format(
           "searching: %s on the %s space, %lld training / %lld validation images, %s, seed %llu",
@@ -246,10 +245,6 @@ class Session {
       std::fflush(stdout);
       std::raise(SIGKILL);
     }
-  }
-
-  [[nodiscard]] double elapsed() const {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   }
 
   // Seconds of search so far: those of earlier runs plus this one's since `t0`.
@@ -645,7 +640,7 @@ class Session {
   }
 
   Settings s_;
-  const Dataset& data_;
+  Dataset data_;  // tensor handles: a copy shares the images
   RunFolder folder_;
   Output out_;
   Stack search_stack_;
@@ -664,8 +659,20 @@ class Session {
   std::vector<OneShotEpoch<S>> one_shot_epochs_;
   History<S> history_;
   std::int64_t ticks_ = 0;
-  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
+
+/// Applies the settings' threads and device: the intra-op thread count (when > 0); on CUDA,
+/// deterministic cuDNN without autotuning (same seed, same GPU, same result). Throws c10::Error
+/// when `cuda` is asked for and no CUDA device is available.
+inline void set_up_device(const Settings& s) {
+  if (s.threads > 0) torch::set_num_threads(s.threads);
+  TORCH_CHECK(s.device != "cuda" || torch::cuda::is_available(),
+              "--device cuda: no CUDA device is available; use --device cpu");
+  if (s.device == "cuda") {
+    at::globalContext().setDeterministicCuDNN(true);
+    at::globalContext().setBenchmarkCuDNN(false);
+  }
+}
 
 /// A run to start or to resume: its settings (presets applied; a resumed run's from its
 /// checkpoint) and its folder.
@@ -681,8 +688,9 @@ struct Opened {
 /// `overwrite`. With `resume_dir`: the run in that folder with its saved settings, refusing a
 /// different strategy, space, preset or data set given on the command line; the threads, the
 /// learning rate (the fix a non-finite loss asks for), `on_nan`, the verbosity and the test
-/// hook may change. `given(name)` tells whether the setting `name` ("--lr") was given. The
-/// folder is created and checked (nas::run::RunFolder::prepare).
+/// hook may change. `given(name)` tells whether the setting `name` ("--lr") was given. Then it
+/// sets up the device (nas::run::set_up_device) and creates and checks the folder
+/// (nas::run::RunFolder::prepare).
 template <class Given>
   requires std::is_invocable_r_v<bool, Given&, const char*> Opened
   open_run(Settings s, const std::string& out, const std::string& resume_dir, bool overwrite,

@@ -6,6 +6,9 @@
 
 #include <torch/cuda.h>
 
+#include <c10/util/Exception.h>
+
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -36,9 +39,10 @@ inline bool is_differentiable_strategy(std::string_view s) {
   return s == "darts" || s == "pc-darts" || s == "gdas";
 }
 
-/// The settings of a search run. A zero number means "the preset's value" until
-/// nas::run::apply_preset fills it. Only the fields under "what the run computes" go into the
-/// checkpoint and are compared when a run is resumed.
+/// The settings of a search run. nas::run::apply_preset fills every number the user did not
+/// give from the preset. The fields under "what the run computes" go into the checkpoint: a
+/// resumed run (nas::run::open_run) takes them from there, refuses a different strategy, space,
+/// preset or data set, and lets only the threads, the learning rate and `on_nan` change.
 struct Settings {
   // ---- what the run computes
   std::string strategy = "gdas";  ///< one of nas::run::strategy_names
