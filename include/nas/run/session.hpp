@@ -336,7 +336,9 @@ class Session {
   }
 
   template <class Strategy>
-  void run_one_shot(Strategy& strategy, std::size_t planned_trials) {
+  // `trials_checkpoint`: also checkpoint every `checkpoint_every` trials (SPOS's evolution runs
+  // after the weight epochs; ENAS's trials fall inside its epochs, checkpointed per epoch)
+  void run_one_shot(Strategy& strategy, std::size_t planned_trials, bool trials_checkpoint) {
     if (checkpoint_) strategy.load(*checkpoint_, "search");
     const SearchClock clock{search_seconds_};
     std::size_t since_save = 0;
@@ -348,7 +350,7 @@ class Session {
     };
     callbacks.on_trial = [&](const Trial<S>&, const Trial<S>&) {
       tick();
-      if (s_.strategy == "spos" && ++since_save >= s_.checkpoint_every) {
+      if (trials_checkpoint && ++since_save >= s_.checkpoint_every) {
         search_seconds_ = clock.now();
         save([&](Checkpoint& c) { strategy.save(c, "search"); });
         since_save = 0;
@@ -379,14 +381,15 @@ class Session {
                     .controller = {.children = s_.children, .seed = s_.seed},
                     .reward_samples = s_.batch,
                     .derive_samples = 10});
-      run_one_shot(enas, static_cast<std::size_t>(s_.epochs) * s_.controller_steps * s_.children);
+      run_one_shot(enas, static_cast<std::size_t>(s_.epochs) * s_.controller_steps * s_.children,
+                   false);
     } else {
       Spos<S> spos(net, {.epochs = s_.epochs,
                          .weights = weights,
                          .evolution = {.population = 20, .sample = 5, .seed = s_.seed},
                          .trials = s_.trials,
                          .seed = s_.seed});
-      run_one_shot(spos, s_.trials);
+      run_one_shot(spos, s_.trials, true);
     }
   }
 
@@ -702,16 +705,16 @@ template <class Given>
                   "); give the run folder of an earlier nas_search run");
       const auto saved = Checkpoint::load(folder.checkpoint_path());
       Settings r = settings_from_json(saved.get_text("program.settings"));
-      const std::pair<const char*, std::pair<const std::string*, const std::string*>> fixed[] = {
-          {"--strategy", {&s.strategy, &r.strategy}},
-          {"--space", {&s.space, &r.space}},
-          {"--preset", {&s.preset, &r.preset}},
-          {"--data", {&s.data, &r.data}}};
-      for (const auto& [name, values] : fixed)
-        TORCH_CHECK(!given(name) || *values.first == *values.second, "the run in '", resume_dir,
-                    "' is a ", r.strategy, " search on the ", r.space, " space (", name, " ",
-                    *values.second, "); resume it without ", name, " ", *values.first,
-                    ", or start a new run with --out");
+      // what the run computes cannot change on resume
+      const auto same = [&](const char* name, const std::string& mine, const std::string& theirs) {
+        TORCH_CHECK(!given(name) || mine == theirs, "the run in '", resume_dir, "' is a ",
+                    r.strategy, " search on the ", r.space, " space (", name, " ", theirs,
+                    "); resume it without ", name, " ", mine, ", or start a new run with --out");
+      };
+      same("--strategy", s.strategy, r.strategy);
+      same("--space", s.space, r.space);
+      same("--preset", s.preset, r.preset);
+      same("--data", s.data, r.data);
       r.verbosity = s.verbosity;
       if (given("--threads")) r.threads = s.threads;  // bitwise results need the same count
       r.die_after = s.die_after;
