@@ -151,7 +151,7 @@ int main() {
   // a few DARTS steps, then derive
   torch::manual_seed(0);
   nas::Supernet<residual_space, nas::relax::Softmax> darts_net(stack);
-  nas::Darts darts(darts_net, {.epochs = 1, .batch_size = 8});
+  nas::Darts darts(darts_net, {.epochs = 1, .weights = {.batch_size = 8}});
   for (int i = 0; i < 3; ++i) (void)darts.step(batch(8), batch(8));
   const auto found = nas::derive(darts_net);
   std::printf("DARTS, 3 steps, derived: %s\n", nas::to_string(found).c_str());
@@ -159,7 +159,7 @@ int main() {
   // GDAS steps on the Gumbel supernet
   torch::manual_seed(0);
   nas::Supernet<residual_space, nas::relax::Gumbel> gdas_net(stack);
-  nas::Gdas gdas(gdas_net, {.epochs = 1, .batch_size = 8});
+  nas::Gdas gdas(gdas_net, {.epochs = 1, .weights = {.batch_size = 8}});
   for (int i = 0; i < 3; ++i) (void)gdas.step(batch(8), batch(8));
   (void)nas::derive(gdas_net);
   std::printf("GDAS, 3 steps: derived\n");

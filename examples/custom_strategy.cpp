@@ -85,17 +85,17 @@ int main() {
   nas::RandomSearch<space> random({.seed = 1});
   const auto baseline = nas::run_trials(random, evaluator, {.trials = 60});
 
-  std::printf("hill climbing: best %.2f after %zu evaluations: %s\n", mine.best.score,
-              mine.history.evaluations(), nas::to_string(mine.genotype).c_str());
-  std::printf("random search: best %.2f after %zu evaluations: %s\n", baseline.best.score,
-              baseline.history.evaluations(), nas::to_string(baseline.genotype).c_str());
+  std::printf("hill climbing: best %.2f after %zu evaluations: %s\n", mine.best().score,
+              mine.trials.evaluations(), nas::to_string(mine.genotype).c_str());
+  std::printf("random search: best %.2f after %zu evaluations: %s\n", baseline.best().score,
+              baseline.trials.evaluations(), nas::to_string(baseline.genotype).c_str());
 
   // the same strategy under a size budget: architectures over 5,000 parameters are rejected
   HillClimb budgeted(/*seed=*/1);
   const auto small =
       nas::run_trials(budgeted, evaluator, {.trials = 60}, nas::objectives::Budget{.limit = 5000});
   std::printf("hill climbing, at most 5000 parameters: best %.2f with %lld parameters: %s\n",
-              small.best.score, static_cast<long long>(*small.best.metrics.parameters),
+              small.best().score, static_cast<long long>(*small.best().metrics.parameters),
               nas::to_string(small.genotype).c_str());
   return 0;
 }

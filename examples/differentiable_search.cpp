@@ -149,14 +149,15 @@ void search(const Settings& s, const nas::Data& train, const nas::Data& test) {
   if (s.strategy == "darts" || s.strategy == "both") {
     torch::manual_seed(s.seed);
     nas::Supernet<S, nas::relax::Softmax> net(stack);
-    nas::Darts darts(net, {.order = s.order, .epochs = s.epochs, .batch_size = s.batch});
+    nas::Darts darts(net,
+                     {.order = s.order, .epochs = s.epochs, .weights = {.batch_size = s.batch}});
     run<S>(s.order == 2 ? "DARTS (second order)" : "DARTS (first order)", darts, net, train, test,
            s.plots);
   }
   if (s.strategy == "gdas" || s.strategy == "both") {
     torch::manual_seed(s.seed);
     nas::Supernet<S, nas::relax::Gumbel> net(stack);
-    nas::Gdas gdas(net, {.epochs = s.epochs, .batch_size = s.batch});
+    nas::Gdas gdas(net, {.epochs = s.epochs, .weights = {.batch_size = s.batch}});
     run<S>("GDAS", gdas, net, train, test, s.plots);
   }
 }

@@ -1,5 +1,6 @@
 // The extension points of nas, one short user type each (docs/design.md, "Extension points"):
-// an operation, a relaxation, a search strategy, an evaluator, an objective and callbacks.
+// an operation, a relaxation, a search strategy, an evaluator, an objective and callbacks, and
+// how any strategy's options are written.
 // (The layout, the sixth, is examples/custom_layout.cpp.) Each is checked against its concept
 // and used once. CI runs it and compares its output with extension_points.expected; the code
 // blocks of docs/design.md are checked to be in this file or in custom_layout.cpp.
@@ -103,8 +104,8 @@ int main() {
               static_cast<long long>(nas::parameter_count(*supernet)),
               supernet->arch_parameters().empty() ? "yes" : "no");
 
-  // [callback] Callbacks: nas::run_trials calls `on_trial` after every trial; the one-shot
-  // strategies take nas::Callbacks (`on_step`, `on_epoch`) the same way.
+  // [callback] Callbacks: nas::run_trials calls `on_trial` after every trial; every other
+  // search takes the same nas::SearchCallbacks (`on_step`, `on_epoch`, `on_trial`).
   MutateBest strategy;
   std::size_t rejected = 0;
   nas::TrialCallbacks<space> callbacks{
@@ -115,9 +116,29 @@ int main() {
       nas::run_trials(strategy, by_size, {.trials = 30}, AccurateUnderBudget{}, callbacks);
   // [/callback]
   std::printf("mutate-best, 30 trials: best %s, score %.3f, %lld parameters\n",
-              nas::to_string(result.genotype).c_str(), result.best.score,
-              static_cast<long long>(*result.best.metrics.parameters));
+              nas::to_string(result.genotype).c_str(), result.best().score,
+              static_cast<long long>(*result.best().metrics.parameters));
   std::printf("rejected over budget: %zu of 30; the best is within budget: %s\n", rejected,
-              *result.best.metrics.parameters <= AccurateUnderBudget{}.budget ? "yes" : "no");
+              *result.best().metrics.parameters <= AccurateUnderBudget{}.budget ? "yes" : "no");
+
+  // [options] Options: every strategy's options are composed of shared parts (`weights`, a
+  // nas::WeightTraining; `arch`, a nas::ArchTraining) and the budget `epochs`. Designated
+  // initializers follow declaration order; the `with_` setters take fields in any order.
+  const nas::DartsOptions designated{
+      .order = 2, .epochs = 10, .weights = {.batch_size = 32, .learning_rate = 0.05}};
+  const auto fluent =
+      nas::DartsOptions{}
+          .with_weights(nas::WeightTraining{}.with_learning_rate(0.05).with_batch_size(32))
+          .with_epochs(10)
+          .with_order(2);
+  // [/options]
+  std::printf("options: designated and fluent agree: %s (order %d, %lld epochs, batch %lld)\n",
+              designated.order == fluent.order && designated.epochs == fluent.epochs &&
+                      designated.weights.batch_size == fluent.weights.batch_size &&
+                      designated.weights.learning_rate == fluent.weights.learning_rate
+                  ? "yes"
+                  : "no",
+              fluent.order, static_cast<long long>(fluent.epochs),
+              static_cast<long long>(fluent.weights.batch_size));
   return 0;
 }

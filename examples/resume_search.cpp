@@ -46,28 +46,26 @@ nas::TrialResult<space> run(const std::filesystem::path& file, std::uint64_t see
   nas::History<space> history;
   if (std::filesystem::exists(file)) {
     const auto c = nas::Checkpoint::load(file);
-    evolution.load(c, "evolution");
-    history = nas::History<space>::parse_jsonl(c.get_text("history"));
+    history = nas::load_search(c, "evolution", evolution);
     std::printf("  resumed from %s at trial %zu\n", file.filename().string().c_str(),
                 history.size());
   }
   auto evaluator = [](const nas::Genotype<space>& g) { return sep_share(g); };
   nas::TrialResult<space> result;
-  result.history = history;
-  while (result.history.size() < total) {
-    const std::size_t done = result.history.size();
+  result.trials = history;
+  while (result.trials.size() < total) {
+    const std::size_t done = result.trials.size();
     std::size_t n = std::min(every - done % every, total - done);  // up to the next checkpoint
     if (stop_after) n = std::min(n, *stop_after - done);
     result = nas::run_trials(evolution, evaluator, {.trials = n, .reuse_history = true}, {}, {},
-                             std::move(result.history));
-    if (stop_after && result.history.size() >= *stop_after) {
-      std::printf("  stopped after trial %zu\n", result.history.size());
+                             std::move(result.trials));
+    if (stop_after && result.trials.size() >= *stop_after) {
+      std::printf("  stopped after trial %zu\n", result.trials.size());
       return result;
     }
-    if (result.history.size() % every == 0) {
+    if (result.trials.size() % every == 0) {
       nas::Checkpoint c;
-      evolution.save(c, "evolution");
-      c.put_text("history", result.history.jsonl());
+      nas::save_search(c, "evolution", evolution, result.trials);
       c.save(file);
     }
   }
@@ -95,12 +93,12 @@ int main(int argc, char** argv) {
     std::printf("resumed run (seed 2; its state comes from the checkpoint):\n");
     const auto resumed = run(dir / "interrupted.pt", 2, 60, 10, std::nullopt);
 
-    std::printf("best of the uninterrupted run: %.4f %s\n", straight.best.score,
+    std::printf("best of the uninterrupted run: %.4f %s\n", straight.best().score,
                 nas::to_string(straight.genotype).c_str());
-    std::printf("best of the resumed run:       %.4f %s\n", resumed.best.score,
+    std::printf("best of the resumed run:       %.4f %s\n", resumed.best().score,
                 nas::to_string(resumed.genotype).c_str());
-    std::printf("same 60 trials: %s\n", same(straight.history, resumed.history) ? "yes" : "NO");
-    return same(straight.history, resumed.history) ? 0 : 1;
+    std::printf("same 60 trials: %s\n", same(straight.trials, resumed.trials) ? "yes" : "NO");
+    return same(straight.trials, resumed.trials) ? 0 : 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "resume_search: %s\n", e.what());
     return 1;

@@ -34,7 +34,8 @@ int main(int argc, char** argv) {
   nas::Stack stack{.layers = 1, .channels = 4, .classes = 4, .input_channels = 1};
   stack.skeleton = nas::Skeleton::nb201;  // the NAS-Bench-201 layout's sizes
   nas::Supernet<space, nas::relax::Gumbel> supernet(stack);
-  nas::Gdas<space> gdas(supernet, {.epochs = 2, .batch_size = 32, .learning_rate = 0.05});
+  nas::Gdas<space> gdas(supernet,
+                        {.epochs = 2, .weights = {.batch_size = 32, .learning_rate = 0.05}});
   nas::Callbacks<space> callbacks;
   std::int64_t steps = 0;
   callbacks.on_step = [&](std::int64_t, const nas::StepReport&) { ++steps; };

@@ -137,7 +137,7 @@ void search(const Settings& s, const nas::Data& train, const nas::Data& valid,
                               .cost = costs});
       r = spos.search(train, valid, callbacks, objective);
     }
-    summarize(r.history, r.genotype, r.metrics, elapsed());
+    summarize(r.trials, r.genotype, *r.metrics, elapsed());
     return;
   }
   nas::eval::FromScratch<S> evaluator(train, valid,
@@ -152,7 +152,7 @@ void search(const Settings& s, const nas::Data& train, const nas::Data& valid,
     print_trial(t, best, s.trials);
   };
   auto finish = [&](const nas::TrialResult<S>& r) {
-    summarize(r.history, r.genotype, r.best.metrics, elapsed());
+    summarize(r.trials, r.genotype, *r.metrics, elapsed());
   };
   if (s.strategy == "reinforce") {
     nas::Reinforce<S> rl(nas::Controller<S>(), {.children = s.children, .seed = s.seed});

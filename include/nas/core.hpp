@@ -10,6 +10,7 @@
 #include "nas/core/json.hpp"
 #include "nas/core/math.hpp"
 #include "nas/core/names.hpp"
+#include "nas/core/options.hpp"
 #include "nas/core/parse_error.hpp"
 #include "nas/core/random.hpp"
 #include "nas/core/text_cursor.hpp"

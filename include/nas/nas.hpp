@@ -60,4 +60,5 @@
 #include "nas/strategy/spos.hpp"
 #include "nas/testing/operation_laws.hpp"
 #include "nas/train/checkpoint.hpp"
+#include "nas/train/options.hpp"
 #include "nas/train/training.hpp"

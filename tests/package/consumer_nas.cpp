@@ -17,7 +17,7 @@ int main() {
   nas::Network<nas::spaces::nb201> net(g, stack);
   const auto logits = net->forward(torch::randn({2, 1, 8, 8}));
   nas::Supernet<nas::spaces::nb201, nas::relax::Gumbel> supernet(stack);
-  nas::Gdas gdas(supernet, {.epochs = 1, .batch_size = 2});
+  nas::Gdas gdas(supernet, {.epochs = 1, .weights = {.batch_size = 2}});
   const nas::Batch batch{torch::randn({2, 1, 8, 8}), torch::tensor({0, 2}, torch::kLong)};
   (void)gdas.step(batch, batch);
   const auto derived = nas::derive(supernet);

@@ -157,16 +157,16 @@ void check_resume(Make make, std::size_t cut, std::size_t total) {
     auto first = make(0);
     const auto part = nas::run_trials(first, eval, {.trials = cut});
     nas::Checkpoint c;
-    first.save(c, "strategy");
-    c.put_text("history", part.history.jsonl());
+    nas::save_search(c, "strategy", first, part.trials);
     c.save(dir.path / "search.pt");
   }
   auto resumed = make(99);  // another seed: everything must come from the checkpoint
   const auto c = nas::Checkpoint::load(dir.path / "search.pt");
-  resumed.load(c, "strategy");
+  auto history = nas::load_search(c, "strategy", resumed);
+  CHECK(history.size() == cut);
   const auto rest = nas::run_trials(resumed, eval, {.trials = total - cut, .reuse_history = true},
-                                    {}, {}, nas::History<S>::parse_jsonl(c.get_text("history")));
-  CHECK(strip(rest.history) == strip(full.history));
+                                    {}, {}, std::move(history));
+  CHECK(strip(rest.trials) == strip(full.trials));
   CHECK(rest.genotype == full.genotype);
 }
 }  // namespace
@@ -186,4 +186,19 @@ TEST_CASE("checkpoint: random search, evolution and REINFORCE resume to the same
                                  {.children = 4, .learning_rate = 0.05, .seed = seed});
       },
       10, 24);  // the cut falls between two controller updates: pending children are saved
+}
+
+static_assert(nas::checkpointable<nas::RandomSearch<nas::spaces::darts>>);
+static_assert(nas::checkpointable<nas::Evolution<nas::spaces::darts>>);
+static_assert(nas::checkpointable<nas::Reinforce<nas::spaces::darts>>);
+static_assert(!nas::checkpointable<int>);
+
+TEST_CASE("load_search: a checkpoint without the history is refused, naming the entry") {
+  using S = nas::spaces::darts;
+  nas::Evolution<S> evolution({.population = 6, .sample = 3});
+  nas::Checkpoint c;
+  evolution.save(c, "search");  // the strategy alone, as before nas::save_search
+  nas::Evolution<S> other({.population = 6, .sample = 3});
+  CHECK_THROWS_WITH((void)nas::load_search(c, "search", other),
+                    doctest::Contains("search.history"));
 }

@@ -123,8 +123,8 @@ TEST_CASE("PC-DARTS search: no architecture step during the warm-up epochs, then
   nas::Supernet<nas::spaces::nb201, PartialChannel> net(stack);
   auto options = nas::pc_darts_options();
   options.epochs = 3;
-  options.batch_size = 4;
-  options.arch_warmup_epochs = 2;
+  options.weights.batch_size = 4;
+  options.arch.warmup_epochs = 2;
   nas::PcDarts<nas::spaces::nb201> pc(net, options);
   const nas::Batch b{torch::randn({4, 1, 8, 8}), torch::tensor({0, 1, 2, 0}, torch::kLong)};
   const auto before = net->alpha_at(0).detach().clone();
@@ -134,6 +134,6 @@ TEST_CASE("PC-DARTS search: no architecture step during the warm-up epochs, then
   pc.set_epoch(2);
   (void)pc.step(b, b);
   CHECK_FALSE(torch::equal(before, net->alpha_at(0)));
-  CHECK(nas::pc_darts_options().batch_size == 256);
-  CHECK(nas::pc_darts_options().arch_learning_rate == 6e-4);
+  CHECK(nas::pc_darts_options().weights.batch_size == 256);
+  CHECK(nas::pc_darts_options().arch.learning_rate == 6e-4);
 }

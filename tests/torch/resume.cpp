@@ -103,19 +103,19 @@ TEST_CASE("resume: DARTS (second order) and GDAS continue exactly after a checkp
     nas::Callbacks<space> callbacks;
     callbacks.on_epoch = [&](const nas::EpochReport<space>& r) { on_epoch(s, r.epoch); };
     const auto result = s.search(train, valid, callbacks);
-    return std::pair{strip_seconds(nas::epoch_lines(result.history)),
+    return std::pair{strip_seconds(nas::epoch_lines(result.epochs)),
                      nas::to_string(result.genotype)};
   };
   check_resume(
       [] {
         return nas::Darts<space>(nas::Supernet<space, nas::relax::Softmax>(tiny),
-                                 {.order = 2, .epochs = 3, .batch_size = 16});
+                                 {.order = 2, .epochs = 3, .weights = {.batch_size = 16}});
       },
       run, 1);
   check_resume(
       [] {
         return nas::Gdas<space>(nas::Supernet<space, nas::relax::Gumbel>(tiny),
-                                {.epochs = 3, .batch_size = 16});
+                                {.epochs = 3, .weights = {.batch_size = 16}});
       },
       run, 2);
 }
@@ -125,7 +125,7 @@ TEST_CASE("resume: ENAS and SPOS continue exactly after a checkpoint") {
     nas::OneShotCallbacks<space> callbacks;
     callbacks.on_epoch = [&](const nas::OneShotEpoch<space>& r) { on_epoch(s, r.epoch); };
     const auto result = s.search(train, valid, callbacks);
-    return std::pair{strip_seconds(nas::epoch_lines(result.epochs) + result.history.jsonl()),
+    return std::pair{strip_seconds(nas::epoch_lines(result.epochs) + result.trials.jsonl()),
                      nas::to_string(result.genotype)};
   };
   check_resume(

@@ -27,6 +27,7 @@
 #include <nas/space/format.hpp>
 #include <nas/spaces/darts.hpp>
 #include <nas/spaces/nb201.hpp>
+#include <nas/strategy/darts.hpp>
 #include <nas/strategy/driver.hpp>
 #include <nas/strategy/enas.hpp>
 #include <nas/strategy/evolution.hpp>
@@ -64,7 +65,7 @@ static_assert(nas::evaluator_for<SepConvShare, darts>);
 template <class Strategy>
 double best_of(Strategy& s, std::size_t trials) {
   SepConvShare eval;
-  return nas::run_trials(s, eval, {.trials = trials}).best.score;
+  return nas::run_trials(s, eval, {.trials = trials}).best().score;
 }
 
 double median(std::vector<double> v) {
@@ -121,21 +122,21 @@ TEST_CASE("sampled search: the driver evaluates each architecture once") {
   } eval;
   nas::Evolution<nb201> evolution({.population = 4, .sample = 4, .seed = 3});
   const auto r = nas::run_trials(evolution, eval, {.trials = 400});
-  CHECK(r.history.size() == 400);
+  CHECK(r.trials.size() == 400);
   CHECK(static_cast<std::size_t>(eval.calls) == eval.seen.size());
-  CHECK(r.history.evaluations() == eval.seen.size());
+  CHECK(r.trials.evaluations() == eval.seen.size());
   CHECK(eval.seen.size() < 400);  // tournaments of the whole population revisit
-  for (const auto& t : r.history)
+  for (const auto& t : r.trials)
     if (t.cached) CHECK(t.seconds == 0.0);
-  CHECK(r.best.score == doctest::Approx(96.0 / 97.0).epsilon(0.2));
-  CHECK(r.genotype == r.best.genotype);
+  CHECK(r.best().score == doctest::Approx(96.0 / 97.0).epsilon(0.2));
+  CHECK(r.genotype == r.best().genotype);
 }
 
 TEST_CASE("sampled search: same seed, same history") {
   auto run = [](auto make) {
     SepConvShare eval;
     auto s = make();
-    return nas::run_trials(s, eval, {.trials = 60}).history;
+    return nas::run_trials(s, eval, {.trials = 60}).trials;
   };
   const auto evo = [] { return nas::Evolution<darts>({.population = 10, .sample = 3, .seed = 4}); };
   auto a = run(evo), b = run(evo);
@@ -205,8 +206,8 @@ TEST_CASE("objectives: a budget steers REINFORCE away from rejected architecture
   const auto r =
       nas::run_trials(rl, eval, {.trials = 300},
                       nas::objectives::Budget{.cost = nas::CostKind::parameters, .limit = 2});
-  CHECK(*r.best.metrics.parameters <= 2);
-  CHECK(r.best.score == doctest::Approx(0.66));
+  CHECK(*r.best().metrics.parameters <= 2);
+  CHECK(r.best().score == doctest::Approx(0.66));
   CHECK(rl.last_update().update == 30);
 }
 
@@ -243,9 +244,9 @@ TEST_CASE("history: JSON lines round trip; bad lines are named") {
   nas::RandomSearch<darts> random({.seed = 2});
   const auto r = nas::run_trials(random, eval, {.trials = 5});
   std::stringstream ss;
-  r.history.to_jsonl(ss);
+  r.trials.to_jsonl(ss);
   const auto back = nas::History<darts>::read_jsonl(ss);
-  CHECK(back == r.history);
+  CHECK(back == r.trials);
 
   nas::History<nb201> h;
   nas::Trial<nb201> t;
@@ -410,8 +411,8 @@ TEST_CASE("ENAS: runs at tiny sizes, records every controller trial, is reproduc
     int epochs_seen = 0;
     int trials_seen = 0;
     auto r = enas.search(train, valid,
-                         {.on_trial = [&](const auto&, const auto&) { ++trials_seen; },
-                          .on_epoch = [&](const auto&) { ++epochs_seen; }});
+                         {.on_epoch = [&](const auto&) { ++epochs_seen; },
+                          .on_trial = [&](const auto&, const auto&) { ++trials_seen; }});
     CHECK(epochs_seen == 2);
     CHECK(trials_seen == 12);
     CHECK(enas.reinforce().last_update().update == 4);
@@ -419,8 +420,8 @@ TEST_CASE("ENAS: runs at tiny sizes, records every controller trial, is reproduc
   };
   auto a = run();
   CHECK(a.genotype.valid());
-  CHECK(a.history.size() == 12);  // 2 epochs x 2 updates x 3 children
-  CHECK(a.history[11].round == 1);
+  CHECK(a.trials.size() == 12);  // 2 epochs x 2 updates x 3 children
+  CHECK(a.trials[11].round == 1);
   CHECK(a.epochs.size() == 2);
   REQUIRE(a.epochs[1].genotype.has_value());
   CHECK(std::isfinite(a.epochs[1].train_loss));
@@ -440,12 +441,40 @@ TEST_CASE("SPOS: uniform paths, then evolution through the shared weights") {
                               .evolution = {.population = 5, .sample = 2, .seed = 2},
                               .trials = 12,
                               .seed = 3});
-  const auto r = spos.search(train, valid);
+  // one callbacks shape: steps, epochs and trials of the one search
+  std::vector<std::int64_t> steps;
+  std::size_t epochs = 0, trials = 0;
+  nas::OneShotCallbacks<nb201> callbacks{
+      .on_step =
+          [&](std::int64_t i, const nas::StepReport& s) {
+            steps.push_back(i);
+            CHECK(s.train_count == 16);
+          },
+      .on_epoch = [&](const nas::OneShotEpoch<nb201>&) { ++epochs; },
+      .on_trial = [&](const nas::Trial<nb201>&, const nas::Trial<nb201>&) { ++trials; }};
+  const auto r = spos.search(train, valid, callbacks);
+  CHECK(steps == std::vector<std::int64_t>{0, 1, 2, 3, 4, 5, 6, 7});  // 2 epochs of 64 / 16
+  CHECK(epochs == 2);
+  CHECK(trials == 12);
+  // one result shape: genotype, metrics, trials, epochs, stop
   CHECK(r.epochs.size() == 2);
-  CHECK(r.history.size() == 12);
+  CHECK(r.trials.size() == 12);
   CHECK(r.genotype.valid());
-  CHECK(r.metrics.accuracy == r.history.best()->metrics.accuracy);
+  REQUIRE(r.metrics.has_value());
+  CHECK(r.metrics->accuracy == r.best().metrics.accuracy);
+  CHECK(r.stop == nas::StopReason::completed);
   CHECK(net->path() == r.genotype);
+}
+
+TEST_CASE("one result shape: a differentiable search has epochs and no trials") {
+  torch::manual_seed(0);
+  nas::Supernet<nb201, nas::relax::Softmax> net(tiny_stack);
+  nas::Darts darts(net, {.epochs = 1, .weights = {.batch_size = 16}});
+  const auto r = darts.search(tiny_data(32, 8));
+  CHECK(r.epochs.size() == 1);
+  CHECK(r.trials.size() == 0);
+  CHECK_FALSE(r.metrics.has_value());
+  CHECK_THROWS_WITH((void)r.best(), doctest::Contains("recorded no trials"));
 }
 
 TEST_CASE("ENAS and SPOS: a public step trains the shared weights on one batch") {

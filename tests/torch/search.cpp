@@ -22,7 +22,10 @@
 #include <nas/spaces/nb201.hpp>
 #include <nas/strategy/darts.hpp>
 #include <nas/strategy/derive.hpp>
+#include <nas/strategy/driver.hpp>
+#include <nas/strategy/enas.hpp>
 #include <nas/strategy/gdas.hpp>
+#include <nas/strategy/spos.hpp>
 
 namespace {
 
@@ -355,11 +358,10 @@ TEST_CASE("DARTS finds a planted op") {
     const auto planted = nas::parse_nb201<planted_space>(text);
     for (const std::uint64_t seed : {0U, 1U}) {
       auto [net, data] = planted_task<nas::relax::Softmax>(planted, seed);
-      nas::Darts darts(net, {.epochs = 20,
-                             .learning_rate = 0.0,
-                             .learning_rate_min = 0.0,
-                             .arch_learning_rate = 0.05,
-                             .loss = distill});
+      nas::Darts darts(
+          net, {.epochs = 20,
+                .weights = {.learning_rate = 0.0, .learning_rate_min = 0.0, .loss = distill},
+                .arch = {.learning_rate = 0.05}});
       const auto result = darts.search(data);
       CHECK_MESSAGE(result.genotype == planted,
                     "DARTS, seed " << seed << ": " << nas::to_string(result.genotype));
@@ -371,7 +373,7 @@ TEST_CASE("same seed, same device: the same search twice gives the same architec
   const auto run_darts = [](int order) {
     torch::manual_seed(7);
     nas::Supernet<nas::spaces::nb201, nas::relax::Softmax> net(planted_stack);
-    nas::Darts darts(net, {.order = order, .epochs = 2, .batch_size = 16});
+    nas::Darts darts(net, {.order = order, .epochs = 2, .weights = {.batch_size = 16}});
     const nas::Data data{torch::randn({64, 1, 8, 8}), torch::randint(16, {64}, torch::kLong)};
     const auto result = darts.search(data);
     return std::pair{result.genotype, net->alpha_at(0).detach().clone()};
@@ -385,7 +387,7 @@ TEST_CASE("same seed, same device: the same search twice gives the same architec
   const auto run_gdas = [] {
     torch::manual_seed(8);
     nas::Supernet<nas::spaces::nb201, nas::relax::Gumbel> net(planted_stack);
-    nas::Gdas gdas(net, {.epochs = 2, .batch_size = 16});
+    nas::Gdas gdas(net, {.epochs = 2, .weights = {.batch_size = 16}});
     const nas::Data data{torch::randn({64, 1, 8, 8}), torch::randint(16, {64}, torch::kLong)};
     const auto result = gdas.search(data);
     return std::pair{result.genotype, net->alpha_at(0).detach().clone()};
@@ -399,7 +401,7 @@ TEST_CASE("same seed, same device: the same search twice gives the same architec
 TEST_CASE("search reports: per-epoch losses, genotype and parameter-free op counts") {
   torch::manual_seed(9);
   nas::Supernet<nas::spaces::nb201, nas::relax::Softmax> net(planted_stack);
-  nas::Darts darts(net, {.epochs = 2, .batch_size = 16});
+  nas::Darts darts(net, {.epochs = 2, .weights = {.batch_size = 16}});
   const nas::Data data{torch::randn({64, 1, 8, 8}), torch::randint(16, {64}, torch::kLong)};
   std::int64_t steps = 0;
   std::vector<std::string> lines;
@@ -413,13 +415,13 @@ TEST_CASE("search reports: per-epoch losses, genotype and parameter-free op coun
   };
   const auto result = darts.search(data, callbacks);
   CHECK(steps == 4);  // 2 epochs of 32 / 16 training batches
-  REQUIRE(result.history.size() == 2);
-  CHECK(result.history[1].learning_rate < result.history[0].learning_rate);
-  CHECK(result.genotype == result.history.back().genotype);
-  CHECK(result.history[0].parameter_free_ops ==
-        nas::parameter_free_count(*net, result.history[0].genotype));
+  REQUIRE(result.epochs.size() == 2);
+  CHECK(result.epochs[1].learning_rate < result.epochs[0].learning_rate);
+  CHECK(result.genotype == result.epochs.back().genotype);
+  CHECK(result.epochs[0].parameter_free_ops ==
+        nas::parameter_free_count(*net, result.epochs[0].genotype));
   CHECK(lines[0].find("param_free_ops") != std::string::npos);
-  CHECK(lines[0].find(nas::to_string(result.history[0].genotype)) != std::string::npos);
+  CHECK(lines[0].find(nas::to_string(result.epochs[0].genotype)) != std::string::npos);
 }
 
 TEST_CASE("DARTS+ stop: the search ends when a derived cell reaches the identity limit") {
@@ -429,11 +431,11 @@ TEST_CASE("DARTS+ stop: the search ends when a derived cell reaches the identity
     torch::NoGradGuard no_grad;
     net->alpha_at(0).select(1, 1).fill_(10.0);  // skip_connect everywhere
   }
-  nas::Darts darts(net, {.epochs = 5, .batch_size = 16, .stop_at_identity_ops = 2});
+  nas::Darts darts(net, {.epochs = 5, .weights = {.batch_size = 16}, .stop_at_identity_ops = 2});
   const nas::Data data{torch::randn({32, 1, 8, 8}), torch::randint(16, {32}, torch::kLong)};
   const auto result = darts.search(data);
   CHECK(result.stop == nas::StopReason::identity_ops);
-  CHECK(result.history.size() == 1);
+  CHECK(result.epochs.size() == 1);
 }
 
 TEST_CASE("SinglePath: runs only the path it is given") {
@@ -466,7 +468,7 @@ TEST_CASE("bad input: clear errors") {
   CHECK_THROWS_WITH(nas::split(nas::Data{torch::randn({4, 1}), torch::zeros({3})}),
                     doctest::Contains("same N"));
   // a NaN loss stops with the reason and leaves the architecture untouched
-  nas::Darts darts(net, {.epochs = 1, .batch_size = 4});
+  nas::Darts darts(net, {.epochs = 1, .weights = {.batch_size = 4}});
   const auto before = net->alpha_at(0).detach().clone();
   auto x = torch::randn({4, 1, 8, 8});
   x[0][0][0][0] = std::numeric_limits<float>::quiet_NaN();
@@ -477,3 +479,74 @@ TEST_CASE("bad input: clear errors") {
                         nas::Stack{.skeleton = nas::Skeleton::nb201})),
                     doctest::Contains("Skeleton::darts_cifar"));
 }
+
+TEST_CASE("options: with_ setters chain in any order, equal designated initializers, copy") {
+  const auto fluent = nas::DartsOptions{}.with_epochs(10).with_order(2).with_weights(
+      nas::WeightTraining{}.with_learning_rate(0.05).with_batch_size(32));
+  const auto reversed =
+      nas::DartsOptions{}
+          .with_weights(nas::WeightTraining{}.with_batch_size(32).with_learning_rate(0.05))
+          .with_order(2)
+          .with_epochs(10);
+  const nas::DartsOptions designated{
+      .order = 2, .epochs = 10, .weights = {.batch_size = 32, .learning_rate = 0.05}};
+  for (const auto* o : {&fluent, &reversed}) {
+    CHECK(o->order == designated.order);
+    CHECK(o->epochs == designated.epochs);
+    CHECK(o->weights.batch_size == designated.weights.batch_size);
+    CHECK(o->weights.learning_rate == designated.weights.learning_rate);
+    CHECK(o->weights.momentum == designated.weights.momentum);  // the rest at its default
+  }
+  const nas::GdasOptions base{};
+  const auto changed = base.with_epochs(3).with_arch(nas::ArchTraining{}.with_warmup_epochs(1));
+  CHECK(base.epochs == 240);  // a setter returns a copy, never modifies its object
+  CHECK(base.arch.warmup_epochs == 0);
+  CHECK(changed.epochs == 3);
+  CHECK(changed.arch.warmup_epochs == 1);
+  // the sampled strategies' options have them too
+  CHECK(nas::EnasOptions{}.with_controller_steps(3).controller_steps == 3);
+  CHECK(nas::SposOptions{}.with_trials(7).trials == 7);
+  CHECK(nas::TrialOptions{}.with_cache(false).with_trials(4).trials == 4);
+}
+
+TEST_CASE("shared weight training: steps per epoch, Nesterov and the checks name the field") {
+  torch::manual_seed(13);
+  nas::Supernet<nas::spaces::nb201, nas::relax::Gumbel> net(planted_stack);
+  const nas::Data data{torch::randn({64, 1, 8, 8}), torch::randint(16, {64}, torch::kLong)};
+  std::int64_t steps = 0;
+  nas::Callbacks<nas::spaces::nb201> callbacks;
+  callbacks.on_step = [&](std::int64_t, const nas::StepReport&) { ++steps; };
+  nas::Gdas gdas(net, {.epochs = 2, .weights = {.batch_size = 8, .steps = 3}});
+  (void)gdas.search(data, callbacks);
+  CHECK(steps == 6);  // 3 per epoch, not the 4 batches of 32 / 8
+  nas::Supernet<nas::spaces::nb201, nas::relax::Softmax> soft(planted_stack);
+  CHECK_THROWS_WITH((nas::Darts(soft, {.order = 2, .weights = {.nesterov = true}})),
+                    doctest::Contains("plain momentum"));
+  CHECK_THROWS_WITH((nas::Darts(soft, {.weights = {.batch_size = 0}})),
+                    doctest::Contains("nas::Darts: weights.batch_size must be at least 1"));
+  CHECK_THROWS_WITH((nas::Gdas(net, {.arch = {.beta1 = 1.0}})),
+                    doctest::Contains("nas::Gdas: arch.beta1 and arch.beta2"));
+  CHECK_THROWS_WITH((nas::Gdas(net, {.weights = {.learning_rate = 0.1, .learning_rate_min = 0.2}})),
+                    doctest::Contains("learning_rate_min <= learning_rate"));
+}
+
+TEST_CASE("GDAS: no architecture step during ArchTraining::warmup_epochs") {
+  torch::manual_seed(14);
+  nas::Supernet<nas::spaces::nb201, nas::relax::Gumbel> net(planted_stack);
+  nas::Gdas gdas(net, {.epochs = 3, .weights = {.batch_size = 4}, .arch = {.warmup_epochs = 1}});
+  const nas::Batch b{torch::randn({4, 1, 8, 8}), torch::randint(16, {4}, torch::kLong)};
+  const auto before = net->alpha_at(0).detach().clone();
+  gdas.set_epoch(0);
+  const auto warm = gdas.step(b, b);
+  CHECK(warm.valid_count == 0);
+  CHECK(torch::equal(before, net->alpha_at(0)));
+  gdas.set_epoch(1);
+  const auto r = gdas.step(b, b);
+  CHECK(r.valid_count == 4);
+  CHECK_FALSE(torch::equal(before, net->alpha_at(0)));
+}
+
+static_assert(nas::checkpointable<nas::Darts<nas::spaces::nb201>>);
+static_assert(nas::checkpointable<nas::Gdas<nas::spaces::nb201>>);
+static_assert(nas::checkpointable<nas::Enas<nas::spaces::nb201>>);
+static_assert(nas::checkpointable<nas::Spos<nas::spaces::nb201>>);

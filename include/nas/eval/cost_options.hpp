@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "nas/core/options.hpp"
 #include "nas/eval/latency.hpp"
 #include "nas/eval/metrics.hpp"
 #include "nas/layout/stack.hpp"
@@ -25,6 +26,13 @@ struct CostOptions {
   std::int64_t width = 0;
   std::int64_t latency_batch = 1;  ///< images per timed forward
   LatencyOptions latency_options{};
+
+  NAS_WITH(count)
+  NAS_WITH(latency)
+  NAS_WITH(height)
+  NAS_WITH(width)
+  NAS_WITH(latency_batch)
+  NAS_WITH(latency_options)
 };
 
 namespace detail {

@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "nas/core/options.hpp"
 #include "nas/data/data.hpp"
 #include "nas/eval/cost_options.hpp"
 #include "nas/eval/metrics.hpp"
@@ -44,6 +45,22 @@ struct FromScratchOptions {
   std::uint64_t seed = 0;  ///< every child starts from this seed (same init, same data order)
   torch::Device device = torch::kCPU;
   LossFunction loss{};  ///< default: cross entropy
+
+  NAS_WITH(stack)
+  NAS_WITH(epochs)
+  NAS_WITH(data_fraction)
+  NAS_WITH(resolution)
+  NAS_WITH(batch_size)
+  NAS_WITH(learning_rate)
+  NAS_WITH(learning_rate_min)
+  NAS_WITH(momentum)
+  NAS_WITH(weight_decay)
+  NAS_WITH(grad_clip)
+  NAS_WITH(eval_batch_size)
+  NAS_WITH(cost)
+  NAS_WITH(seed)
+  NAS_WITH(device)
+  NAS_WITH(loss)
 };
 
 /// Trains `Network<S>(genotype, options.stack)` from scratch on the training data for

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "nas/core/options.hpp"
 #include "nas/data/data.hpp"
 #include "nas/eval/cost_options.hpp"
 #include "nas/eval/metrics.hpp"
@@ -29,6 +30,11 @@ struct SharedWeightsOptions {
   std::int64_t batch_size = 256;     ///< samples per forward
   CostOptions cost{.count = false};  ///< no costs by default (set `.count = true` and `.stack`)
   LossFunction loss{};               ///< default: cross entropy
+
+  NAS_WITH(samples)
+  NAS_WITH(batch_size)
+  NAS_WITH(cost)
+  NAS_WITH(loss)
 };
 
 /// Scores an architecture with the weights it inherits from a nas::relax::SinglePath

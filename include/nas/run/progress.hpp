@@ -62,37 +62,36 @@ class Progress {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   }
 
-  /// Epoch lines of a bilevel search (nas::Darts, nas::Gdas, nas::PcDarts).
-  void attach(Callbacks<S>& c) {
-    then(c.on_epoch, [this](const EpochReport<S>& r) {
-      ++epochs_seen_;
-      const double eta = seconds() / static_cast<double>(epochs_seen_) *
-                         static_cast<double>(r.epochs - r.epoch - 1);
-      out_.event(format("{\"event\": \"epoch\", \"eta_seconds\": %.1f, \"report\": %s}", eta,
-                        r.json().c_str()),
-                 r.line() + "\n  eta " + duration_text(eta) + note());
-    });
-  }
-
-  /// Epoch and trial lines of a one-shot search (nas::Enas, nas::Spos).
-  void attach(OneShotCallbacks<S>& c) {
-    then(c.on_epoch, [this](const OneShotEpoch<S>& r) {
-      const double eta = r.seconds * static_cast<double>(r.epochs - r.epoch - 1);
-      out_.event(format("{\"event\": \"epoch\", \"eta_seconds\": %.1f, \"report\": %s}", eta,
-                        r.json().c_str()),
-                 r.line() + "\n  eta " + duration_text(eta) + " for the weights" + note());
-    });
-    then(c.on_trial, [this](const Trial<S>& t, const Trial<S>& best) { trial(t, best); });
-  }
-
-  /// Trial lines of a sampled search (nas::run_trials).
-  void attach(TrialCallbacks<S>& c) {
+  /// Progress lines of any search: its epochs (with an ETA) and its trials, after whatever
+  /// the callbacks already do. Takes nas::Callbacks (DARTS, GDAS, PC-DARTS),
+  /// nas::OneShotCallbacks (ENAS, SPOS) and nas::TrialCallbacks (nas::run_trials), which are all
+  /// nas::SearchCallbacks.
+  template <class Epoch>
+  void attach(SearchCallbacks<S, Epoch>& c) {
+    then(c.on_epoch, [this](const Epoch& r) { epoch(r); });
     then(c.on_trial, [this](const Trial<S>& t, const Trial<S>& best) { trial(t, best); });
   }
 
  private:
   [[nodiscard]] std::string note() const {
     return options_.epoch_note.empty() ? std::string() : " (" + options_.epoch_note + ")";
+  }
+
+  // a bilevel search's epoch: the ETA from the mean epoch time so far
+  void epoch(const EpochReport<S>& r) {
+    ++epochs_seen_;
+    const double eta =
+        seconds() / static_cast<double>(epochs_seen_) * static_cast<double>(r.epochs - r.epoch - 1);
+    out_.event(format("{\"event\": \"epoch\", \"eta_seconds\": %.1f, \"report\": %s}", eta,
+                      r.json().c_str()),
+               r.line() + "\n  eta " + duration_text(eta) + note());
+  }
+  // a one-shot search's weight epoch: the ETA of the remaining weight epochs
+  void epoch(const OneShotEpoch<S>& r) {
+    const double eta = r.seconds * static_cast<double>(r.epochs - r.epoch - 1);
+    out_.event(format("{\"event\": \"epoch\", \"eta_seconds\": %.1f, \"report\": %s}", eta,
+                      r.json().c_str()),
+               r.line() + "\n  eta " + duration_text(eta) + " for the weights" + note());
   }
 
   void trial(const Trial<S>& t, const Trial<S>& best) {

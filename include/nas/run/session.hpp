@@ -58,6 +58,7 @@
 #include "nas/strategy/reinforce.hpp"
 #include "nas/strategy/spos.hpp"
 #include "nas/train/checkpoint.hpp"
+#include "nas/train/options.hpp"
 #include "nas/viz/dot.hpp"
 #include "nas/viz/plot.hpp"
 
@@ -294,14 +295,20 @@ class Session {
     Progress<S> progress(out_, {.epoch_note = "checkpoint saved"});
     progress.attach(callbacks);
     const auto result = strategy.search(train_, valid_, callbacks);
-    epochs_ = result.history;
+    epochs_ = result.epochs;
     found_ = result.genotype;
     if (result.stop == StopReason::identity_ops)
       out_.line("stopped early: a derived cell reached the identity-op limit");
   }
 
+  // The weight training the settings ask for (batch, learning rate, non-finite policy), the
+  // rest at the strategy's defaults (DARTS's search settings).
+  [[nodiscard]] WeightTraining weight_training() const {
+    return {.batch_size = s_.batch, .learning_rate = s_.lr, .skip_nonfinite = s_.on_nan == "skip"};
+  }
+
   void differentiable() {
-    const bool skip = s_.on_nan == "skip";
+    const WeightTraining weights = weight_training();
     if (s_.strategy == "pc-darts") {
       // PC-DARTS: partial channels (K = 4) and edge normalization; architecture steps after a
       // weight-only warm-up of 3/10 of the epochs (15 of PC-DARTS's 50)
@@ -309,28 +316,21 @@ class Session {
       net->to(device_);
       auto options = pc_darts_options();
       options.epochs = s_.epochs;
-      options.batch_size = s_.batch;
-      options.learning_rate = s_.lr;
-      options.arch_warmup_epochs = s_.epochs * 3 / 10;
-      options.skip_nonfinite = skip;
+      options.weights.batch_size = s_.batch;
+      options.weights.learning_rate = s_.lr;
+      options.weights.skip_nonfinite = weights.skip_nonfinite;
+      options.arch.warmup_epochs = s_.epochs * 3 / 10;
       PcDarts<S> pc(net, options);
       run_bilevel(pc, net);
     } else if (s_.strategy == "darts") {
       Supernet<S, relax::Softmax> net(search_stack_);
       net->to(device_);
-      Darts<S> darts(net, {.order = s_.order,
-                           .epochs = s_.epochs,
-                           .batch_size = s_.batch,
-                           .learning_rate = s_.lr,
-                           .skip_nonfinite = skip});
+      Darts<S> darts(net, {.order = s_.order, .epochs = s_.epochs, .weights = weights});
       run_bilevel(darts, net);
     } else {
       Supernet<S, relax::Gumbel> net(search_stack_);
       net->to(device_);
-      Gdas<S> gdas(net, {.epochs = s_.epochs,
-                         .batch_size = s_.batch,
-                         .learning_rate = s_.lr,
-                         .skip_nonfinite = skip});
+      Gdas<S> gdas(net, {.epochs = s_.epochs, .weights = weights});
       run_bilevel(gdas, net);
     }
   }
@@ -361,7 +361,7 @@ class Session {
     progress.attach(callbacks);
     const auto result = strategy.search(train_, valid_, callbacks);
     one_shot_epochs_ = result.epochs;
-    history_ = result.history;
+    history_ = result.trials;
     found_ = result.genotype;
     search_seconds_ = clock.now();
   }
@@ -369,8 +369,7 @@ class Session {
   void one_shot_search() {
     Supernet<S, relax::SinglePath> net(search_stack_);
     net->to(device_);
-    const WeightTraining weights{
-        .batch_size = s_.batch, .learning_rate = s_.lr, .skip_nonfinite = s_.on_nan == "skip"};
+    const WeightTraining weights = weight_training();
     if (s_.strategy == "enas") {
       Controller<S> controller;
       controller->to(device_);
@@ -397,8 +396,7 @@ class Session {
   void run_trial_strategy(Strategy& strategy, Evaluator& evaluator) {
     History<S> history;
     if (checkpoint_) {
-      strategy.load(*checkpoint_, "search");
-      history = History<S>::parse_jsonl(checkpoint_->get_text("search.history"));
+      history = load_search(*checkpoint_, "search", strategy);
     }
     const SearchClock clock{search_seconds_};
     if (history.size() < s_.trials) {
@@ -409,10 +407,7 @@ class Session {
         mirror.push(t);
         if (mirror.size() % s_.checkpoint_every == 0 || mirror.size() == s_.trials) {
           search_seconds_ = clock.now();
-          save([&](Checkpoint& c) {
-            strategy.save(c, "search");
-            c.put_text("search.history", mirror.jsonl());
-          });
+          save([&](Checkpoint& c) { save_search(c, "search", strategy, mirror); });
         }
       };
       Progress<S> progress(out_, {.planned_trials = s_.trials});
@@ -421,7 +416,7 @@ class Session {
       const std::size_t remaining = s_.trials - history.size();  // before history moves
       auto r = run_trials(strategy, evaluator, {.trials = remaining, .reuse_history = resumed},
                           objectives::Accuracy{}, callbacks, std::move(history));
-      history = std::move(r.history);
+      history = std::move(r.trials);
     }
     found_ = history.best()->genotype;
     history_ = std::move(history);

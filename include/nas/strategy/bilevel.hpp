@@ -24,6 +24,7 @@
 #include "nas/strategy/common.hpp"
 #include "nas/strategy/derive.hpp"
 #include "nas/train/checkpoint.hpp"
+#include "nas/train/options.hpp"
 
 namespace nas::detail {
 
@@ -51,8 +52,8 @@ class Bilevel {
     TORCH_CHECK(epoch >= 0 && epoch < options_.epochs, "epoch ", epoch, " out of range [0, ",
                 options_.epochs, ")");
     epoch_ = epoch;
-    const double lr = cosine_learning_rate(options_.learning_rate, options_.learning_rate_min,
-                                           epoch, options_.epochs);
+    const double lr = cosine_learning_rate(
+        options_.weights.learning_rate, options_.weights.learning_rate_min, epoch, options_.epochs);
     for (auto& group : weights_.param_groups())
       static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
     static_cast<Derived&>(*this).begin_epoch(epoch);
@@ -67,15 +68,16 @@ class Bilevel {
   [[nodiscard]] Genotype<S> genotype() const { return derive(*net_, options_.derive); }
 
   /// Runs the whole search: `train` feeds the weight steps, `valid` the architecture
-  /// steps; each epoch has as many steps as `train` has batches. Batches go to the
+  /// steps; each epoch has as many steps as `train` has batches (or WeightTraining::steps).
+  /// Batches go to the
   /// supernet's device. Returns the final derived architecture and every epoch's report.
   ///
   /// Resumable: the search goes on from the epoch after the last one completed, by an
   /// earlier call or by the state load() restored (a finished search returns its result
   /// again). Call save() in `callbacks.on_epoch` to checkpoint after every epoch.
   SearchResult<S> search(const Data& train, const Data& valid, const Callbacks<S>& callbacks = {}) {
-    train_stream_.emplace(train, options_.batch_size);
-    valid_stream_.emplace(valid, options_.batch_size);
+    train_stream_.emplace(train, options_.weights.batch_size);
+    valid_stream_.emplace(valid, options_.weights.batch_size);
     if (pending_) {
       train_stream_->load(*pending_, "pending.train_stream");
       valid_stream_->load(*pending_, "pending.valid_stream");
@@ -94,14 +96,16 @@ class Bilevel {
       report.tau = static_cast<Derived&>(*this).tau();
       StepReport sum;
       const auto device = device_of(*net_);
-      for (std::int64_t i = 0; i < train_stream_->batches(); ++i) {
+      const std::int64_t steps =
+          options_.weights.steps > 0 ? options_.weights.steps : train_stream_->batches();
+      for (std::int64_t i = 0; i < steps; ++i) {
         const Batch t = train_stream_->next(device);
         const Batch v = valid_stream_->next(device);
         StepReport r;
         try {
           r = static_cast<Derived&>(*this).step(t, v);
         } catch (const NonFiniteLoss&) {
-          if (!options_.skip_nonfinite) throw;
+          if (!options_.weights.skip_nonfinite) throw;
           ++report.skipped;
           ++step_;
           continue;
@@ -127,7 +131,7 @@ class Bilevel {
       report.identity_ops = identity_count(report.genotype);
       report.seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      result.history.push_back(report);
+      result.epochs.push_back(report);
       result.genotype = report.genotype;
       next_epoch_ = epoch + 1;
       if (options_.stop_at_identity_ops > 0 &&
@@ -135,7 +139,7 @@ class Bilevel {
         result.stop = StopReason::identity_ops;
       if (callbacks.on_epoch) callbacks.on_epoch(report);
     }
-    if (result.history.empty()) result.genotype = genotype();
+    if (result.epochs.empty()) result.genotype = genotype();
     return result;
   }
 
@@ -154,7 +158,7 @@ class Bilevel {
     c.put_int(prefix + ".epochs_done", next_epoch_);
     c.put_int(prefix + ".step", step_);
     c.put_int(prefix + ".stopped", progress_.stop == StopReason::completed ? 0 : 1);
-    c.put_text(prefix + ".epochs", epoch_lines(progress_.history));
+    c.put_text(prefix + ".epochs", epoch_lines(progress_.epochs));
     if (train_stream_) {
       train_stream_->save(c, prefix + ".train_stream");
       valid_stream_->save(c, prefix + ".valid_stream");
@@ -182,12 +186,12 @@ class Bilevel {
     c.get(prefix + ".weight_optimizer", weights_);
     c.get(prefix + ".arch_optimizer", arch_);
     progress_ = {};
-    progress_.history = parse_epoch_lines<S>(c.get_text(prefix + ".epochs"),
-                                             "checkpoint entry '" + prefix + ".epochs'");
-    TORCH_CHECK(static_cast<std::int64_t>(progress_.history.size()) == done, "checkpoint entry '",
-                prefix, ".epochs' has ", progress_.history.size(), " reports for ", done,
+    progress_.epochs = parse_epoch_lines<S>(c.get_text(prefix + ".epochs"),
+                                            "checkpoint entry '" + prefix + ".epochs'");
+    TORCH_CHECK(static_cast<std::int64_t>(progress_.epochs.size()) == done, "checkpoint entry '",
+                prefix, ".epochs' has ", progress_.epochs.size(), " reports for ", done,
                 " epochs done");
-    if (!progress_.history.empty()) progress_.genotype = progress_.history.back().genotype;
+    if (!progress_.epochs.empty()) progress_.genotype = progress_.epochs.back().genotype;
     progress_.stop =
         c.get_int(prefix + ".stopped") != 0 ? StopReason::identity_ops : StopReason::completed;
     next_epoch_ = done;
@@ -212,15 +216,17 @@ class Bilevel {
   Bilevel(Supernet<S, R> net, const Options& options)
       : net_(std::move(net)),
         options_(checked(options)),
-        weights_(net_->weight_parameters(), torch::optim::SGDOptions(options.learning_rate)
-                                                .momentum(options.momentum)
-                                                .weight_decay(options.weight_decay)),
-        arch_(net_->arch_parameters(), torch::optim::AdamOptions(options.arch_learning_rate)
-                                           .betas({options.arch_beta1, options.arch_beta2})
-                                           .weight_decay(options.arch_weight_decay)) {}
+        weights_(net_->weight_parameters(), torch::optim::SGDOptions(options.weights.learning_rate)
+                                                .momentum(options.weights.momentum)
+                                                .nesterov(options.weights.nesterov)
+                                                .weight_decay(options.weights.weight_decay)),
+        arch_(net_->arch_parameters(), torch::optim::AdamOptions(options.arch.learning_rate)
+                                           .betas({options.arch.beta1, options.arch.beta2})
+                                           .weight_decay(options.arch.weight_decay)) {}
 
   [[nodiscard]] torch::Tensor loss(const torch::Tensor& logits, const torch::Tensor& target) const {
-    return options_.loss ? options_.loss(logits, target) : cross_entropy(logits, target);
+    return options_.weights.loss ? options_.weights.loss(logits, target)
+                                 : cross_entropy(logits, target);
   }
 
   /// One weight step on `train` with the architecture frozen; fills the train fields.
@@ -231,8 +237,8 @@ class Bilevel {
     const auto l = loss(logits, train.target);
     check_finite(l, "weight");
     l.backward();
-    if (options_.grad_clip > 0.0)
-      torch::nn::utils::clip_grad_norm_(weight_list(), options_.grad_clip);
+    if (options_.weights.grad_clip > 0.0)
+      torch::nn::utils::clip_grad_norm_(weight_list(), options_.weights.grad_clip);
     weights_.step();
     report.train_loss = l.template item<double>();
     report.train_correct = correct(logits, train.target);
@@ -293,14 +299,8 @@ class Bilevel {
 
   static const Options& checked(const Options& o) {
     TORCH_CHECK(o.epochs > 0, "epochs must be positive; got ", o.epochs);
-    TORCH_CHECK(o.batch_size > 0, "batch_size must be positive; got ", o.batch_size);
-    TORCH_CHECK(o.learning_rate >= 0.0 && o.learning_rate_min >= 0.0 &&
-                    o.learning_rate_min <= o.learning_rate,
-                "learning rates must satisfy 0 <= learning_rate_min <= learning_rate; got ",
-                o.learning_rate_min, " and ", o.learning_rate);
-    TORCH_CHECK(o.arch_learning_rate >= 0.0, "arch_learning_rate must be non-negative");
-    TORCH_CHECK(o.momentum >= 0.0 && o.momentum < 1.0, "momentum must be in [0, 1); got ",
-                o.momentum);
+    o.weights.validate(Derived::display_name);
+    o.arch.validate(Derived::display_name);
     TORCH_CHECK(o.train_portion > 0.0 && o.train_portion < 1.0,
                 "train_portion must be in (0, 1); got ", o.train_portion);
     return o;

@@ -21,14 +21,17 @@
 #include <functional>
 #include <limits>
 #include <numbers>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "nas/core/json.hpp"
+#include "nas/core/options.hpp"
 #include "nas/core/text_cursor.hpp"
 #include "nas/data/data.hpp"
+#include "nas/eval/metrics.hpp"
 #include "nas/space/format.hpp"
 #include "nas/space/genotype.hpp"
 #include "nas/strategy/history.hpp"
@@ -178,12 +181,28 @@ template <search_space S>
   return out;
 }
 
-/// Hooks a search calls; every one is optional.
-template <search_space S>
-struct Callbacks {
-  std::function<void(std::int64_t step, const StepReport&)> on_step;  ///< after every step
-  std::function<void(const EpochReport<S>&)> on_epoch;                ///< after every epoch
+/// The hooks every search in nas calls; every one is optional, and a search calls those it
+/// has events for: DARTS, GDAS and PC-DARTS `on_step` and `on_epoch` (`Callbacks<S>`), ENAS
+/// and SPOS all three (`OneShotCallbacks<S>`, whose epochs are nas::OneShotEpoch),
+/// nas::run_trials `on_trial` (`TrialCallbacks<S>`). One shape, so one observer (a logger,
+/// nas::run::Progress) attaches to any search.
+template <search_space S, class Epoch = EpochReport<S>>
+struct SearchCallbacks {
+  /// After every weight step that was not skipped: the step's index (counted from the start
+  /// of the search) and its report.
+  std::function<void(std::int64_t step, const StepReport&)> on_step{};
+  std::function<void(const Epoch&)> on_epoch{};  ///< after every epoch, with its report
+  /// After every trial: the trial and the best trial so far (of the whole history).
+  std::function<void(const Trial<S>& trial, const Trial<S>& best)> on_trial{};
+
+  NAS_WITH(on_step)
+  NAS_WITH(on_epoch)
+  NAS_WITH(on_trial)
 };
+
+/// The callbacks of a differentiable search (nas::Darts, nas::Gdas, nas::PcDarts).
+template <search_space S>
+using Callbacks = SearchCallbacks<S>;
 
 /// Why a search ended.
 enum class StopReason : std::uint8_t {
@@ -191,12 +210,30 @@ enum class StopReason : std::uint8_t {
   identity_ops,  ///< DARTS+ early stop: a derived cell reached the identity-op limit
 };
 
-/// The outcome of a search: the derived architecture and every epoch's report.
-template <search_space S>
+/// The outcome of every search in nas: DARTS, GDAS and PC-DARTS (`SearchResult<S>`), ENAS and
+/// SPOS (`OneShotResult<S>`, whose epochs are nas::OneShotEpoch) and nas::run_trials
+/// (`TrialResult<S>`). One shape: the architecture, its metrics where the search measured
+/// them, every trial, every epoch and why the search ended; a field a strategy has nothing
+/// for stays empty (a differentiable search has no trials, nas::run_trials no epochs).
+template <search_space S, class Epoch = EpochReport<S>>
 struct SearchResult {
-  Genotype<S> genotype;
-  std::vector<EpochReport<S>> history;
-  StopReason stop = StopReason::completed;
+  Genotype<S> genotype{};  ///< the architecture the search settled on
+  /// its metrics, where the search measured them: ENAS and SPOS through the shared weights,
+  /// nas::run_trials the best trial's; DARTS, GDAS and PC-DARTS measure none (empty)
+  std::optional<Metrics> metrics{};
+  History<S> trials;          ///< every trial, in order (sampled and one-shot searches)
+  std::vector<Epoch> epochs;  ///< every epoch's report (differentiable and one-shot searches)
+  StopReason stop = StopReason::completed;  ///< why the search ended
+
+  /// The trial with the highest score (the first on ties); throws a c10::Error when the
+  /// search recorded no trials (DARTS, GDAS and PC-DARTS do not).
+  [[nodiscard]] const Trial<S>& best() const {
+    const Trial<S>* b = trials.best_trial();
+    TORCH_CHECK(b != nullptr,
+                "SearchResult::best(): this search recorded no trials (a differentiable "
+                "search has epochs, not trials: read `genotype` and `epochs`)");
+    return *b;
+  }
 };
 
 }  // namespace nas

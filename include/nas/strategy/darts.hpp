@@ -20,25 +20,20 @@
 #include "nas/strategy/bilevel.hpp"
 #include "nas/strategy/common.hpp"
 #include "nas/strategy/derive.hpp"
+#include "nas/train/options.hpp"
 
 namespace nas {
 
 /// Options of nas::Darts; the defaults are DARTS's published search settings (CIFAR-10).
+/// Composed of the shared parts nas::WeightTraining and nas::ArchTraining; every field has a
+/// `with_<field>` setter (nas/core/options.hpp) for chains in any order.
 struct DartsOptions {
   /// 1: the architecture gradient at the current weights (DARTS's default, "first
   /// order"); 2: through one virtual SGD step of the weights (the "unrolled" search)
   int order = 1;
-  std::int64_t epochs = 50;
-  std::int64_t batch_size = 64;
-  double learning_rate = 0.025;      ///< weights: SGD, cosine-annealed per epoch ...
-  double learning_rate_min = 0.001;  ///< ... down to this
-  double momentum = 0.9;
-  double weight_decay = 3e-4;
-  double grad_clip = 5.0;            ///< gradient-norm clip of the weights (0: none)
-  double arch_learning_rate = 3e-4;  ///< architecture: Adam
-  double arch_weight_decay = 1e-3;
-  double arch_beta1 = 0.5;
-  double arch_beta2 = 0.999;
+  std::int64_t epochs = 50;    ///< the budget: epochs of search
+  WeightTraining weights{};    ///< weights: SGD 0.025 cosine to 0.001, batch 64, clip 5
+  ArchTraining arch{};         ///< architecture: Adam 3e-4, betas (0.5, 0.999), decay 1e-3
   double train_portion = 0.5;  ///< search(data): the share of data that trains the weights
   /// second order: the finite-difference step is `unrolled_step / ||grad||`
   double unrolled_step = 0.01;
@@ -46,27 +41,26 @@ struct DartsOptions {
   /// DARTS+ (Liang et al. 2019) early stop: end the search after an epoch whose derived
   /// cell keeps at least this many identity ops (`skip_connect`) in one cell; 0: off
   std::size_t stop_at_identity_ops = 0;
-  LossFunction loss{};  ///< default: cross entropy
-  /// skip a step whose loss is not finite (counted in EpochReport::skipped) instead of
-  /// stopping with a nas::NonFiniteLoss error
-  bool skip_nonfinite = false;
-  /// epochs that train only the weights before architecture steps begin (PC-DARTS and
-  /// P-DARTS: 15 of 50; DARTS: 0)
-  std::int64_t arch_warmup_epochs = 0;
+
+  NAS_WITH(order)
+  NAS_WITH(epochs)
+  NAS_WITH(weights)
+  NAS_WITH(arch)
+  NAS_WITH(train_portion)
+  NAS_WITH(unrolled_step)
+  NAS_WITH(derive)
+  NAS_WITH(stop_at_identity_ops)
 };
 
 /// PC-DARTS's published search settings (Xu et al., ICLR 2020, CIFAR-10): 50 epochs at batch
 /// 256, weights SGD 0.1 cosine-annealed to 0, architecture Adam 6e-4 (betas 0.5, 0.999, weight
 /// decay 1e-3), architecture steps from epoch 15 on; first order.
 [[nodiscard]] inline DartsOptions pc_darts_options() {
-  DartsOptions o;
-  o.epochs = 50;
-  o.batch_size = 256;
-  o.learning_rate = 0.1;
-  o.learning_rate_min = 0.0;
-  o.arch_learning_rate = 6e-4;
-  o.arch_warmup_epochs = 15;
-  return o;
+  return DartsOptions{
+      .order = 1,
+      .epochs = 50,
+      .weights = {.batch_size = 256, .learning_rate = 0.1, .learning_rate_min = 0.0},
+      .arch = {.learning_rate = 6e-4, .warmup_epochs = 15}};
 }
 
 /// DARTS: alternate an architecture step (Adam on the validation loss's gradient with
@@ -76,6 +70,7 @@ struct DartsOptions {
 /// ```
 /// nas::Supernet<space, nas::relax::Softmax> net(nas::Stack{});
 /// nas::Darts darts(net, {.order = 2, .epochs = 50});
+/// // or, in any order: nas::DartsOptions{}.with_epochs(50).with_order(2)
 /// auto result = darts.search(train);          // whole search, 50/50 split of `train`
 /// // or, inside an existing loop:
 /// darts.set_epoch(epoch);
@@ -89,20 +84,25 @@ class Darts : public detail::Bilevel<Darts<S, R>, S, R, DartsOptions> {
  public:
   /// The name save() records (a checkpoint of another strategy is refused).
   static constexpr const char* strategy_name = "darts";
+  /// The name its option errors start with.
+  static constexpr const char* display_name = "nas::Darts";
 
   explicit Darts(Supernet<S, R> net, const DartsOptions& options = {})
       : base(std::move(net), options) {
     TORCH_CHECK(options.order == 1 || options.order == 2,
                 "DartsOptions::order is 1 (first order) or 2 (unrolled); got ", options.order);
     TORCH_CHECK(options.unrolled_step > 0.0, "unrolled_step must be positive");
+    TORCH_CHECK(options.order == 1 || !options.weights.nesterov,
+                "DartsOptions: the unrolled (order 2) step models SGD with plain momentum; "
+                "turn weights.nesterov off or use order 1");
   }
 
   /// One DARTS step: the architecture step on `valid` (from epoch
-  /// DartsOptions::arch_warmup_epochs on), then the weight step on `train`.
+  /// DartsOptions::arch.warmup_epochs on), then the weight step on `train`.
   StepReport step(const Batch& train, const Batch& valid) {
     this->net_->train();
     StepReport report;
-    if (this->epoch_ >= this->options_.arch_warmup_epochs)
+    if (this->epoch_ >= this->options_.arch.warmup_epochs)
       this->apply_arch_gradient(architecture_gradient(train, valid, &report));
     this->weight_step(train, report);
     return report;
@@ -138,9 +138,9 @@ class Darts : public detail::Bilevel<Darts<S, R>, S, R, DartsOptions> {
       torch::NoGradGuard no_grad;
       for (std::size_t i = 0; i < weights.size(); ++i) {
         saved.push_back(weights[i].detach().clone());
-        auto step = g[i] + this->options_.weight_decay * weights[i].detach();
+        auto step = g[i] + this->options_.weights.weight_decay * weights[i].detach();
         if (const auto buffer = momentum_buffer(weights[i]); buffer.defined())
-          step = step + this->options_.momentum * buffer;
+          step = step + this->options_.weights.momentum * buffer;
         weights[i].detach().sub_(eta * step);
       }
     }

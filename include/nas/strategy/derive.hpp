@@ -17,6 +17,7 @@
 #include <optional>
 #include <vector>
 
+#include "nas/core/options.hpp"
 #include "nas/nn/supernet.hpp"
 #include "nas/space/genotype.hpp"
 
@@ -28,6 +29,8 @@ struct DeriveOptions {
   /// each derived cell; the weakest kept identity is struck out and the cell derived again
   /// until the cap holds. Unset: no cap (DARTS).
   std::optional<std::size_t> max_identity_ops{};
+
+  NAS_WITH(max_identity_ops)
 };
 
 namespace detail {

@@ -2,7 +2,8 @@
 /// @file
 /// The nas::search_strategy concept (propose an architecture, observe its result) and
 /// the driver that runs any such strategy with any evaluator and objective:
-/// nas::run_trials.
+/// nas::run_trials; nas::checkpointable and nas::save_search / nas::load_search, which checkpoint a
+/// sampled search with its history.
 
 #include <c10/util/Exception.h>
 
@@ -12,12 +13,16 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <string>
 #include <unordered_map>
 #include <utility>
 
+#include "nas/core/options.hpp"
 #include "nas/eval/metrics.hpp"
 #include "nas/space/genotype.hpp"
+#include "nas/strategy/common.hpp"
 #include "nas/strategy/history.hpp"
+#include "nas/train/checkpoint.hpp"
 
 namespace nas {
 
@@ -46,23 +51,22 @@ struct TrialOptions {
   /// the given history's trials fill the cache too (a resumed run: the evaluator is the
   /// same as before the interruption); off, only this run's trials do
   bool reuse_history = false;
+
+  NAS_WITH(trials)
+  NAS_WITH(cache)
+  NAS_WITH(round)
+  NAS_WITH(reuse_history)
 };
 
-/// Hooks of nas::run_trials.
+/// The callbacks of nas::run_trials (nas::SearchCallbacks; it calls `on_trial`).
 template <search_space S>
-struct TrialCallbacks {
-  /// After every trial: the trial and the best trial so far (of the whole history).
-  std::function<void(const Trial<S>& trial, const Trial<S>& best)> on_trial;
-};
+using TrialCallbacks = SearchCallbacks<S>;
 
-/// The outcome of a sampled search: the best architecture and every trial (when
-/// nas::run_trials appended to a history, the best of the whole history).
+/// The outcome of a sampled search (nas::SearchResult): `genotype` and `metrics` are the best
+/// trial's, `trials` every trial in order (when nas::run_trials appended to a history, the
+/// whole history, and the best of it), `best()` that trial; no epochs.
 template <search_space S>
-struct TrialResult {
-  Genotype<S> genotype;  ///< the best trial's architecture
-  Trial<S> best;         ///< the trial with the highest score (the first on ties)
-  History<S> history;    ///< every trial, in order
-};
+using TrialResult = SearchResult<S>;
 
 /// Runs `strategy` for `options.trials` trials: propose, evaluate with `evaluator`
 /// (unless an earlier trial of this run evaluated the same architecture), score with
@@ -113,7 +117,62 @@ TrialResult<typename T::space> run_trials(T& strategy, E& evaluator,
     if (!best || recorded.score > best->score) best = recorded;
     if (callbacks.on_trial) callbacks.on_trial(recorded, *best);
   }
-  return {best->genotype, *best, std::move(history)};
+  TrialResult<S> result;
+  result.genotype = best->genotype;
+  result.metrics = best->metrics;
+  result.trials = std::move(history);
+  return result;
+}
+
+/// A search whose state a nas::Checkpoint holds.
+///
+/// Requirements: `s.save(c, prefix)` (on a const `s`) writes entries `<prefix>.*` of a
+/// nas::Checkpoint `c`; `s.load(c, prefix)` restores them into an object built with the same
+/// options and sizes.
+///
+/// Laws: after `a.save(c, p)` and `b.load(c, p)`, `b` goes on exactly as `a` would have (the same
+/// proposals, the same search); load throws a c10::Error naming the entry, and changes nothing a
+/// later load depends on, when an entry is missing or malformed.
+///
+/// Models: every strategy in nas: nas::Darts, nas::Gdas, nas::PcDarts, nas::Enas and nas::Spos
+/// (whose save includes their epochs and trials) and nas::RandomSearch, nas::Evolution and
+/// nas::Reinforce (whose trials nas::run_trials keeps: save them with nas::save_search).
+template <class T>
+concept checkpointable = requires(T& s, const T& cs, Checkpoint& c, const Checkpoint& cc,
+                                  const std::string& prefix) {
+  cs.save(c, prefix);
+  s.load(cc, prefix);
+};
+
+/// Saves a sampled search as entries `<prefix>.*` of `c`: the strategy's state and the history
+/// so far (`<prefix>.history`, JSON lines), which is all nas::load_search needs to resume it.
+///
+/// ```
+/// nas::Checkpoint c;
+/// nas::save_search(c, "search", evolution, result.trials);
+/// c.save(file);
+/// // later, in a new process:
+/// auto history = nas::load_search(nas::Checkpoint::load(file), "search", evolution);
+/// auto rest = nas::run_trials(evolution, evaluator, {.trials = n, .reuse_history = true}, {}, {},
+///                             std::move(history));
+/// ```
+template <search_strategy T>
+  requires checkpointable<T>
+void save_search(Checkpoint& c, const std::string& prefix, const T& strategy,
+                 const History<typename T::space>& history) {
+  strategy.save(c, prefix);
+  c.put_text(prefix + ".history", history.jsonl());
+}
+
+/// Restores what nas::save_search wrote: loads the strategy and returns the history (give it
+/// to nas::run_trials with `reuse_history = true` to go on).
+template <search_strategy T>
+  requires checkpointable<T>
+[[nodiscard]] History<typename T::space> load_search(const Checkpoint& c, const std::string& prefix,
+                                                     T& strategy) {
+  auto history = History<typename T::space>::parse_jsonl(c.get_text(prefix + ".history"));
+  strategy.load(c, prefix);
+  return history;
 }
 
 namespace detail {

@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "nas/controller/controller.hpp"
+#include "nas/core/options.hpp"
 #include "nas/eval/metrics.hpp"
 #include "nas/eval/shared_weights.hpp"
 #include "nas/strategy/driver.hpp"
@@ -45,6 +46,15 @@ struct EnasOptions {
   std::size_t derive_samples = 10;         ///< the end: architectures sampled, best one kept
   std::int64_t derive_valid_samples = 0;   ///< validation samples they are scored on (0: all)
   eval::CostOptions cost{.count = false};  ///< costs added to every trial (for an objective)
+
+  NAS_WITH(epochs)
+  NAS_WITH(weights)
+  NAS_WITH(controller_steps)
+  NAS_WITH(controller)
+  NAS_WITH(reward_samples)
+  NAS_WITH(derive_samples)
+  NAS_WITH(derive_valid_samples)
+  NAS_WITH(cost)
 };
 
 /// ENAS over a nas::Controller and a nas::relax::SinglePath supernet. Each epoch: (a) one
@@ -90,11 +100,11 @@ class Enas {
     BatchStream& stream = trainer_.start(train);
     const std::int64_t per_reward =
         options_.reward_samples > 0 ? options_.reward_samples : options_.weights.batch_size;
-    TrialCallbacks<S> trial_callbacks{callbacks.on_trial};
+    TrialCallbacks<S> trial_callbacks{.on_trial = callbacks.on_trial};
     for (std::int64_t epoch = next_epoch_; epoch < options_.epochs; ++epoch) {
       const auto start = std::chrono::steady_clock::now();
-      OneShotEpoch<S> report =
-          trainer_.epoch(stream, epoch, options_.epochs, [&] { return reinforce_.propose(); });
+      OneShotEpoch<S> report = trainer_.epoch(
+          stream, epoch, options_.epochs, [&] { return reinforce_.propose(); }, callbacks.on_step);
       double reward_sum = 0.0;
       std::size_t rewards = 0;
       for (std::size_t step = 0; step < options_.controller_steps; ++step) {
@@ -103,13 +113,13 @@ class Enas {
         eval::SharedWeights<S> evaluator(net_, valid.slice(valid_at_, end),
                                          {.cost = options_.cost});
         valid_at_ = end;
-        const auto before = result.history.size();
+        const auto before = result.trials.size();
         auto run = run_trials(reinforce_, evaluator,
                               {.trials = options_.controller.children, .round = epoch}, score,
-                              trial_callbacks, std::move(result.history));
-        result.history = std::move(run.history);
-        for (std::size_t i = before; i < result.history.size(); ++i) {
-          reward_sum += result.history[i].metrics.accuracy;
+                              trial_callbacks, std::move(result.trials));
+        result.trials = std::move(run.trials);
+        for (std::size_t i = before; i < result.trials.size(); ++i) {
+          reward_sum += result.trials[i].metrics.accuracy;
           ++rewards;
         }
       }

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "nas/core/options.hpp"
 #include "nas/core/random.hpp"
 #include "nas/space/enumerate.hpp"
 #include "nas/space/genotype.hpp"
@@ -26,6 +27,10 @@ struct EvolutionOptions {
   std::size_t population = 50;  ///< P: architectures alive at a time
   std::size_t sample = 10;      ///< S: tournament size
   std::uint64_t seed = 0;       ///< seeds sampling, tournaments and mutations (nas::Rng)
+
+  NAS_WITH(population)
+  NAS_WITH(sample)
+  NAS_WITH(seed)
 };
 
 /// Regularized evolution: the first P proposals are uniformly random; after that each

@@ -17,28 +17,28 @@
 #include "nas/strategy/bilevel.hpp"
 #include "nas/strategy/common.hpp"
 #include "nas/strategy/derive.hpp"
+#include "nas/train/options.hpp"
 
 namespace nas {
 
 /// Options of nas::Gdas; the defaults are GDAS's published CIFAR search settings (the
-/// temperature schedule, 10 to 0.1, is the nas::relax::Gumbel's own option).
+/// temperature schedule, 10 to 0.1, is the nas::relax::Gumbel's own option). The weight and
+/// architecture training are DARTS's (the shared parts nas::WeightTraining and
+/// nas::ArchTraining); every field has a `with_<field>` setter.
 struct GdasOptions {
-  std::int64_t epochs = 240;
-  std::int64_t batch_size = 64;
-  double learning_rate = 0.025;
-  double learning_rate_min = 0.001;
-  double momentum = 0.9;
-  double weight_decay = 3e-4;
-  double grad_clip = 5.0;
-  double arch_learning_rate = 3e-4;
-  double arch_weight_decay = 1e-3;
-  double arch_beta1 = 0.5;
-  double arch_beta2 = 0.999;
-  double train_portion = 0.5;
-  DeriveOptions derive{};
+  std::int64_t epochs = 240;   ///< the budget: epochs of search
+  WeightTraining weights{};    ///< weights: SGD 0.025 cosine to 0.001, batch 64, clip 5
+  ArchTraining arch{};         ///< architecture: Adam 3e-4, betas (0.5, 0.999), decay 1e-3
+  double train_portion = 0.5;  ///< as nas::DartsOptions
+  DeriveOptions derive{};      ///< as nas::DartsOptions
   std::size_t stop_at_identity_ops = 0;  ///< as nas::DartsOptions
-  LossFunction loss{};
-  bool skip_nonfinite = false;  ///< as nas::DartsOptions
+
+  NAS_WITH(epochs)
+  NAS_WITH(weights)
+  NAS_WITH(arch)
+  NAS_WITH(train_portion)
+  NAS_WITH(derive)
+  NAS_WITH(stop_at_identity_ops)
 };
 
 /// GDAS: on a nas::relax::Gumbel supernet, each step first trains the weights of one
@@ -53,16 +53,20 @@ class Gdas : public detail::Bilevel<Gdas<S>, S, relax::Gumbel, GdasOptions> {
  public:
   /// The name save() records (a checkpoint of another strategy is refused).
   static constexpr const char* strategy_name = "gdas";
+  /// The name its option errors start with.
+  static constexpr const char* display_name = "nas::Gdas";
 
   explicit Gdas(Supernet<S, relax::Gumbel> net, const GdasOptions& options = {})
       : base(std::move(net), options) {}
 
-  /// One GDAS step: the weight step on `train`, then the architecture step on `valid`.
+  /// One GDAS step: the weight step on `train`, then the architecture step on `valid`
+  /// (from epoch GdasOptions::arch.warmup_epochs on).
   StepReport step(const Batch& train, const Batch& valid) {
     auto& net = this->net_;
     net->train();
     StepReport report;
     this->weight_step(train, report);
+    if (this->epoch_ < this->options_.arch.warmup_epochs) return report;
     // frozen weights: no weight gradient, and convolutions keep less (nas::ops::conv)
     detail::FreezeGuard frozen(this->weight_list());
     const auto logits = net->forward(valid.data);

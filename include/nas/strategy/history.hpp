@@ -74,11 +74,16 @@ class History {
 
   /// The trial with the highest score (the first one on ties); nothing when empty.
   [[nodiscard]] std::optional<Trial<S>> best() const {
+    const Trial<S>* b = best_trial();
+    if (b == nullptr) return std::nullopt;
+    return *b;
+  }
+  /// The same trial in place (no copy), or nullptr for an empty history.
+  [[nodiscard]] const Trial<S>* best_trial() const noexcept {
     const Trial<S>* b = nullptr;
     for (const auto& t : trials)
       if (b == nullptr || t.score > b->score) b = &t;
-    if (b == nullptr) return std::nullopt;
-    return *b;
+    return b;
   }
 
   /// Architectures evaluated (trials that were not cache hits).

@@ -28,23 +28,9 @@
 #include "nas/strategy/common.hpp"
 #include "nas/strategy/driver.hpp"
 #include "nas/strategy/history.hpp"
+#include "nas/train/options.hpp"
 
 namespace nas {
-
-/// How a one-shot strategy trains the shared weights: SGD with momentum, cosine schedule
-/// from `learning_rate` to `learning_rate_min` over the epochs, gradient-norm clip.
-struct WeightTraining {
-  std::int64_t batch_size = 64;
-  double learning_rate = 0.025;
-  double learning_rate_min = 0.001;
-  double momentum = 0.9;
-  bool nesterov = false;
-  double weight_decay = 3e-4;
-  double grad_clip = 5.0;       ///< 0: off
-  std::int64_t steps = 0;       ///< weight steps per epoch (0: one pass over the training data)
-  LossFunction loss{};          ///< default: cross entropy
-  bool skip_nonfinite = false;  ///< skip a step whose loss is not finite (else stop)
-};
 
 /// One epoch of a one-shot search (nas::Enas, nas::Spos).
 template <search_space S>
@@ -126,21 +112,16 @@ template <search_space S>
   return out;
 }
 
-/// Hooks of a one-shot search; every one is optional.
+/// The callbacks of a one-shot search (nas::Enas, nas::Spos): nas::SearchCallbacks with
+/// one-shot epoch reports.
 template <search_space S>
-struct OneShotCallbacks {
-  std::function<void(const Trial<S>& trial, const Trial<S>& best)> on_trial;  ///< every trial
-  std::function<void(const OneShotEpoch<S>&)> on_epoch;                       ///< every epoch
-};
+using OneShotCallbacks = SearchCallbacks<S, OneShotEpoch<S>>;
 
-/// The outcome of a one-shot search.
+/// The outcome of a one-shot search (nas::SearchResult): the architecture, its metrics through
+/// the shared weights, every trial (controller rewards / evolution) and every weight-training
+/// epoch.
 template <search_space S>
-struct OneShotResult {
-  Genotype<S> genotype;                 ///< the architecture the search settled on
-  Metrics metrics;                      ///< its metrics through the shared weights
-  History<S> history;                   ///< every trial (controller rewards / evolution)
-  std::vector<OneShotEpoch<S>> epochs;  ///< every weight-training epoch
-};
+using OneShotResult = SearchResult<S, OneShotEpoch<S>>;
 
 namespace detail {
 /// Trains a single-path supernet's weights, one sampled path per batch.
@@ -151,8 +132,7 @@ class PathTrainer {
 
   PathTrainer(Net net, const WeightTraining& options) : net_(std::move(net)), options_(options) {
     TORCH_CHECK(!net_.is_empty(), "a one-shot search needs a supernet (got an empty holder)");
-    TORCH_CHECK(options.batch_size >= 1 && options.learning_rate > 0.0 && options.steps >= 0,
-                "one-shot weight training: needs batch_size >= 1, learning_rate > 0, steps >= 0");
+    options.validate("one-shot weight training");
     sgd_ = std::make_unique<torch::optim::SGD>(net_->weight_parameters(),
                                                torch::optim::SGDOptions(options.learning_rate)
                                                    .momentum(options.momentum)
@@ -160,10 +140,12 @@ class PathTrainer {
                                                    .weight_decay(options.weight_decay));
   }
 
-  /// One epoch of weight steps; `path()` gives the architecture of each step. Returns the
+  /// One epoch of weight steps; `path()` gives the architecture of each step; `on_step`, if
+  /// set, sees every step that was not skipped (index `epoch * steps + step`). Returns the
   /// epoch's report with the training fields and its wall time filled.
   template <class Path>
-  OneShotEpoch<S> epoch(BatchStream& stream, std::int64_t epoch, std::int64_t epochs, Path&& path) {
+  OneShotEpoch<S> epoch(BatchStream& stream, std::int64_t epoch, std::int64_t epochs, Path&& path,
+                        const std::function<void(std::int64_t, const StepReport&)>& on_step = {}) {
     const auto start = std::chrono::steady_clock::now();
     OneShotEpoch<S> report;
     report.epoch = epoch;
@@ -185,6 +167,7 @@ class PathTrainer {
         ++report.skipped;
         continue;
       }
+      if (on_step) on_step(epoch * steps + s, r);
       loss_sum += r.train_loss * static_cast<double>(r.train_count);
       correct_sum += r.train_correct;
       count += r.train_count;
@@ -268,7 +251,7 @@ class PathTrainer {
     c.put(prefix + ".weight_optimizer", *sgd_);
     c.put_int(prefix + ".epochs_done", epochs_done);
     c.put_text(prefix + ".epochs", epoch_lines(progress.epochs));
-    c.put_text(prefix + ".history", progress.history.jsonl());
+    c.put_text(prefix + ".history", progress.trials.jsonl());
     if (stream_)
       stream_->save(c, prefix + ".stream");
     else
@@ -289,7 +272,7 @@ class PathTrainer {
     progress = {};
     progress.epochs = parse_one_shot_lines<S>(c.get_text(prefix + ".epochs"),
                                               "checkpoint entry '" + prefix + ".epochs'");
-    progress.history = History<S>::parse_jsonl(c.get_text(prefix + ".history"));
+    progress.trials = History<S>::parse_jsonl(c.get_text(prefix + ".history"));
     pending_.emplace();
     copy_stream(c, prefix + ".stream", *pending_, "pending.stream");
     stream_.reset();

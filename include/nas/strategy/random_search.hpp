@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 
+#include "nas/core/options.hpp"
 #include "nas/core/random.hpp"
 #include "nas/space/enumerate.hpp"
 #include "nas/space/genotype.hpp"
@@ -17,6 +18,8 @@ namespace nas {
 /// Options of nas::RandomSearch.
 struct RandomSearchOptions {
   std::uint64_t seed = 0;  ///< seeds the sampling (nas::Rng)
+
+  NAS_WITH(seed)
 };
 
 /// Random search: every proposal is a uniformly random architecture of `S`

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "nas/controller/controller.hpp"
+#include "nas/core/options.hpp"
 #include "nas/core/random.hpp"
 #include "nas/space/genotype.hpp"
 #include "nas/strategy/history.hpp"
@@ -39,6 +40,14 @@ struct ReinforceOptions {
   double clip_norm = 0.0;         ///< clip the controller's gradient norm (0: off)
   double rejected_reward = 0.0;   ///< reward of a rejected architecture (score -inf)
   std::uint64_t seed = 0;         ///< seeds the controller's sampling (nas::Rng)
+
+  NAS_WITH(children)
+  NAS_WITH(learning_rate)
+  NAS_WITH(entropy_weight)
+  NAS_WITH(baseline_decay)
+  NAS_WITH(clip_norm)
+  NAS_WITH(rejected_reward)
+  NAS_WITH(seed)
 };
 
 /// What one controller update measured.

@@ -12,6 +12,7 @@
 #include <string>
 #include <utility>
 
+#include "nas/core/options.hpp"
 #include "nas/core/random.hpp"
 #include "nas/eval/metrics.hpp"
 #include "nas/eval/shared_weights.hpp"
@@ -34,6 +35,14 @@ struct SposOptions {
   std::int64_t valid_samples = 0;          ///< validation samples each trial is scored on (0: all)
   std::uint64_t seed = 0;                  ///< seeds the uniform path sampling
   eval::CostOptions cost{.count = false};  ///< costs added to every trial (for an objective)
+
+  NAS_WITH(epochs)
+  NAS_WITH(weights)
+  NAS_WITH(evolution)
+  NAS_WITH(trials)
+  NAS_WITH(valid_samples)
+  NAS_WITH(seed)
+  NAS_WITH(cost)
 };
 
 /// Single-path one-shot: `epochs` of weight training, each step on a uniformly random
@@ -64,36 +73,35 @@ class Spos {
     valid.check("nas::Spos (validation data)");
     BatchStream& stream = trainer_.start(train);
     for (std::int64_t epoch = next_epoch_; epoch < options_.epochs; ++epoch) {
-      const auto report =
-          trainer_.epoch(stream, epoch, options_.epochs, [&] { return sample<S>(rng_); });
+      const auto report = trainer_.epoch(
+          stream, epoch, options_.epochs, [&] { return sample<S>(rng_); }, callbacks.on_step);
       progress_.epochs.push_back(report);
       next_epoch_ = epoch + 1;
       if (callbacks.on_epoch) callbacks.on_epoch(report);
     }
     eval::SharedWeights<S> evaluator(net_, valid,
                                      {.samples = options_.valid_samples, .cost = options_.cost});
-    const std::size_t done = progress_.history.size();
+    const std::size_t done = progress_.trials.size();
     TrialResult<S> run;
     if (done < options_.trials) {
-      // progress_.history follows the trials as they end, so save() in on_trial holds them
-      TrialCallbacks<S> on{[&](const Trial<S>& t, const Trial<S>& best) {
-        progress_.history.push(t);
+      // progress_.trials follows the trials as they end, so save() in on_trial holds them
+      TrialCallbacks<S> on{.on_trial = [&](const Trial<S>& t, const Trial<S>& best) {
+        progress_.trials.push(t);
         if (callbacks.on_trial) callbacks.on_trial(t, best);
       }};
-      History<S> before = progress_.history;
+      History<S> before = progress_.trials;
       run = run_trials(
           evolution_, evaluator,
           {.trials = options_.trials - done, .round = options_.epochs, .reuse_history = done > 0},
           score, on, std::move(before));
     } else {
-      run.history = progress_.history;
-      run.best = *run.history.best();
-      run.genotype = run.best.genotype;
+      run.trials = progress_.trials;
+      run.genotype = run.best().genotype;
     }
     OneShotResult<S> result = progress_;
     result.genotype = run.genotype;
-    result.metrics = run.best.metrics;
-    result.history = std::move(run.history);
+    result.metrics = run.best().metrics;
+    result.trials = std::move(run.trials);
     net_->set_path(result.genotype);
     return result;
   }
@@ -109,8 +117,8 @@ class Spos {
   /// Restores what save() wrote; the next search() goes on from there.
   void load(const Checkpoint& c, const std::string& prefix) {
     next_epoch_ = trainer_.load(c, prefix, "spos", options_.epochs, progress_);
-    TORCH_CHECK(progress_.history.size() <= options_.trials, "the checkpoint has ",
-                progress_.history.size(), " trials; this search plans ", options_.trials);
+    TORCH_CHECK(progress_.trials.size() <= options_.trials, "the checkpoint has ",
+                progress_.trials.size(), " trials; this search plans ", options_.trials);
     c.get_rng(prefix + ".rng", rng_);
     evolution_.load(c, prefix + ".evolution");
   }
