@@ -229,6 +229,11 @@ class Bilevel {
                                  : cross_entropy(logits, target);
   }
 
+  /// Whether the current epoch takes architecture steps (ArchTraining::warmup_epochs done).
+  [[nodiscard]] bool arch_steps_due() const noexcept {
+    return epoch_ >= options_.arch.warmup_epochs;
+  }
+
   /// One weight step on `train` with the architecture frozen; fills the train fields.
   void weight_step(const Batch& train, StepReport& report) {
     FreezeGuard frozen(arch_list());

@@ -102,7 +102,7 @@ class Darts : public detail::Bilevel<Darts<S, R>, S, R, DartsOptions> {
   StepReport step(const Batch& train, const Batch& valid) {
     this->net_->train();
     StepReport report;
-    if (this->epoch_ >= this->options_.arch.warmup_epochs)
+    if (this->arch_steps_due())
       this->apply_arch_gradient(architecture_gradient(train, valid, &report));
     this->weight_step(train, report);
     return report;

@@ -66,7 +66,7 @@ class Gdas : public detail::Bilevel<Gdas<S>, S, relax::Gumbel, GdasOptions> {
     net->train();
     StepReport report;
     this->weight_step(train, report);
-    if (this->epoch_ < this->options_.arch.warmup_epochs) return report;
+    if (!this->arch_steps_due()) return report;
     // frozen weights: no weight gradient, and convolutions keep less (nas::ops::conv)
     detail::FreezeGuard frozen(this->weight_list());
     const auto logits = net->forward(valid.data);

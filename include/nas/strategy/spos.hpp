@@ -96,12 +96,12 @@ class Spos {
           score, on, std::move(before));
     } else {
       run.trials = progress_.trials;
-      run.genotype = run.best().genotype;
     }
     OneShotResult<S> result = progress_;
-    result.genotype = run.genotype;
-    result.metrics = run.best().metrics;
-    result.trials = std::move(run.trials);
+    const Trial<S>& best = run.best();
+    result.genotype = best.genotype;
+    result.metrics = best.metrics;
+    result.trials = std::move(run.trials);  // after `best` is read: it points into run.trials
     net_->set_path(result.genotype);
     return result;
   }
