@@ -17,6 +17,10 @@
 //   nas_search --preset demo                       # the README's first command
 //   nas_search --strategy darts --space darts --preset full --data cifar10 --data-dir D
 //   nas_search --resume runs/demo                  # after a kill
+//
+// Exit codes: 0 done; 1 an error (one line naming it); 3 a non-finite loss (the last checkpoint
+// is intact); 75 stopped by SIGTERM or SIGINT after saving its checkpoint (a scheduler's
+// preemption: resume it).
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -149,7 +153,11 @@ int main(int argc, char** argv) {
   app.add_flag("--json", json, "print JSON lines (one per epoch, trial and result)");
   // tests only (tests/cli/nas_search.sh): SIGKILL after this many steps or trials; not in --help
   app.add_option("--die-after", s.die_after)->group("");
+  // tests only: SIGTERM to itself at this step or trial (as a scheduler's preemption would)
+  app.add_option("--signal-after", s.signal_after)->group("");
   CLI11_PARSE(app, argc, argv);
+  // SIGTERM / SIGINT (a scheduler's preemption, Ctrl-C): finish the step, save, exit 75
+  nas::run::StopOnSignals signals;
   try {
     s.verbosity = json    ? nas::run::Verbosity::json
                   : quiet ? nas::run::Verbosity::quiet
@@ -157,8 +165,15 @@ int main(int argc, char** argv) {
     const auto given = [&](const char* name) { return app.count(name) > 0; };
     const auto run = nas::run::open_run(s, out, resume, overwrite, given);
     const auto data = nas::run::load_data(run.settings);
-    nas::run::run_session(run, data);
+    nas::run::run_session(run, data, signals.token());
     return 0;
+  } catch (const nas::run::Preempted& e) {
+    std::fprintf(stderr,
+                 "nas_search: stopped by %s after the current step; the checkpoint is saved: "
+                 "continue with nas_search --resume %s\n",
+                 nas::run::StopOnSignals::name(nas::run::StopOnSignals::signal()).c_str(),
+                 e.folder().c_str());
+    return nas::run::exit_preempted;
   } catch (const nas::NonFiniteLoss& e) {
     std::fprintf(stderr,
                  "nas_search: error: %s; the last checkpoint (if any) is intact: continue "

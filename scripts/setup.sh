@@ -31,9 +31,10 @@ _nas_setup_main() {
 
   # ---- apt packages ------------------------------------------------------------------------
   # git: not needed (FetchContent of nas uses URL archives). python3-venv: the LibTorch venv.
+  # clang-14 + libclang-rt-14-dev: libFuzzer and its sanitizers, for the fuzz harnesses.
   local -a pkgs=(cmake g++ ninja-build ccache librange-v3-dev doctest-dev
     libcli11-dev libbenchmark-dev zlib1g-dev graphviz dataset-fashion-mnist clang-format
-    python3-venv ca-certificates)
+    clang-14 libclang-rt-14-dev python3-venv ca-certificates)
   if [[ "${NAS_SKIP_APT:-0}" == 1 ]]; then
     _nas_say apt "skipped (NAS_SKIP_APT=1)"
   elif ! command -v dpkg-query >/dev/null 2>&1; then

@@ -8,9 +8,13 @@
 #   3. format       clang-format --dry-run --Werror over include/ tests/ examples/ benchmarks/
 #   4. build-asan/  ASan + UBSan (-O0 -g1): test programs and examples, ctest without the
 #                   package and compile_fail labels
+#   5. build-fuzz/  clang-14, libFuzzer + ASan + UBSan: nas_fuzz, then every fuzz.* test (each
+#                   harness a fixed number of inputs over its seed corpus; scripts/fuzz.sh runs
+#                   them for longer)
 # Every stage runs; the script exits non-zero when any failed and ends with a summary.
 #
-# Environment: NAS_JOBS (default 2), NAS_SKIP_ASAN=1, NAS_SKIP_FORMAT=1, and those of setup.sh.
+# Environment: NAS_JOBS (default 2), NAS_SKIP_ASAN=1, NAS_SKIP_FORMAT=1, NAS_SKIP_FUZZ=1, and those
+# of setup.sh.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -106,8 +110,19 @@ if [[ "${NAS_SKIP_ASAN:-0}" != 1 ]]; then
   fi
 fi
 
+if [[ "${NAS_SKIP_FUZZ:-0}" != 1 ]]; then
+  mkdir -p build-fuzz
+  rm -f build-fuzz/ctest.log
+  if stage "configure build-fuzz/" nas_configure build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1" -DCMAKE_CXX_COMPILER=clang++-14 \
+    -DCMAKE_C_COMPILER=clang-14 -DNAS_FUZZ=ON -DNAS_INSTALL=OFF &&
+    stage "build build-fuzz/" cmake --build build-fuzz -j "${jobs}" --target nas_fuzz; then
+    stage "fuzz (short runs)" ctest_run build-fuzz build-fuzz/ctest.log -L fuzz || true
+  fi
+fi
+
 printf '\n==== summary (%ds) ====\n' "$((SECONDS - t_start))"
-for log in build/ctest.log build-asan/ctest.log; do
+for log in build/ctest.log build-asan/ctest.log build-fuzz/ctest.log; do
   if [[ -f "${log}" ]]; then
     printf '%s: %s\n' "${log%/ctest.log}" \
       "$(grep -E 'tests passed|tests failed out of' "${log}" | tail -n1 || echo 'no summary')"

@@ -14,6 +14,7 @@
 #include "nas/core/parse_error.hpp"
 #include "nas/core/random.hpp"
 #include "nas/core/text_cursor.hpp"
+#include "nas/core/version.hpp"
 #include "nas/ops/op.hpp"
 #include "nas/ops/op_args.hpp"
 #include "nas/ops/op_set.hpp"

@@ -42,6 +42,7 @@
 #include "nas/run/progress.hpp"
 #include "nas/run/session.hpp"
 #include "nas/run/settings.hpp"
+#include "nas/run/signals.hpp"
 #include "nas/spaces/darts.hpp"
 #include "nas/spaces/mobile.hpp"
 #include "nas/spaces/nb201.hpp"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Tests of examples/nas_search as a program: kill-and-resume equivalence for every
-# strategy, checkpoint round trip, and every bad input the program must refuse with one
-# clear line and a non-zero exit code, leaving no half-written checkpoint.
+# Tests of examples/nas_search as a program: kill-and-resume and SIGTERM-and-resume equivalence
+# for every strategy, checkpoint round trip, a full disk, checkpoints truncated, bit-flipped or
+# of a newer format, and every bad input the program must refuse with one clear line and a
+# non-zero exit code, leaving no half-written checkpoint.
 #
 #   tests/cli/nas_search.sh <path to nas_search> [case...]
 set -uo pipefail
@@ -21,12 +22,13 @@ TINY=(--epochs 2 --train 256 --valid 128 --batch 64 --final-epochs 1 --final-tra
 
 strip_times() { sed -E 's/"(search_)?seconds": [-0-9.e+]+//g; s/"eta_seconds": [-0-9.e+]+//g' "$@"; }
 
-# Runs `name` twice: straight through, and killed (SIGKILL) after `die` steps or trials
-# then resumed; the genotype, summary and history must be the same.
+# Runs `name` three times: straight through; killed (SIGKILL) after `die` steps or trials then
+# resumed; preempted (SIGTERM, as Slurm and Kubernetes send, at the `sig`-th step or trial: it
+# must save and exit 75) then resumed. The genotype, summary and history must be the same.
 resume_case() {
-  local name=$1 die=$2 before=$FAILED
+  local name=$1 die=$2 sig=$3 before=$FAILED
   FAILED=0
-  shift 2
+  shift 3
   local a="$WORK/$name-straight" b="$WORK/$name-killed"
   "$BIN" "$@" "${TINY[@]}" --out "$a" > "$WORK/$name.out" 2>&1 || {
     fail "$name: the uninterrupted run failed: $(tail -3 "$WORK/$name.out")"
@@ -41,17 +43,33 @@ resume_case() {
     fail "$name: the resumed run failed: $(tail -3 "$WORK/$name.resumed")"
     return
   }
-  cmp -s "$a/genotype.txt" "$b/genotype.txt" ||
-    fail "$name: resumed genotype $(cat "$b/genotype.txt") != $(cat "$a/genotype.txt")"
-  diff <(strip_times "$a/summary.json") <(strip_times "$b/summary.json") > /dev/null ||
-    fail "$name: summaries differ"
-  diff <(strip_times "$a/history.jsonl") <(strip_times "$b/history.jsonl") > /dev/null ||
-    fail "$name: histories differ"
+  same_run "$name" "$a" "$b"
   for f in genotype.json cell_*.dot curves.svg summary.json; do
     compgen -G "$b/$f" > /dev/null || fail "$name: the run folder lacks $f"
   done
-  [[ $FAILED == 0 ]] && echo "ok: $name (killed after $die, resumed, same result)"
+  local c="$WORK/$name-preempted"
+  "$BIN" "$@" "${TINY[@]}" --out "$c" --signal-after "$sig" > /dev/null 2> "$WORK/$name.term"
+  rc=$?
+  [[ $rc == 75 ]] || fail "$name: SIGTERM at $sig should end the run with 75 (exit $rc: $(tail -2 "$WORK/$name.term"))"
+  grep -q "stopped by SIGTERM.*--resume $c" "$WORK/$name.term" ||
+    fail "$name: no 'stopped by SIGTERM ... --resume' line: $(cat "$WORK/$name.term")"
+  [[ -f $c/checkpoint.pt && ! -f $c/summary.json ]] || fail "$name: no checkpoint, or finished"
+  "$BIN" --resume "$c" --quiet > "$WORK/$name.resumed2" 2>&1 ||
+    fail "$name: the run resumed after SIGTERM failed: $(tail -3 "$WORK/$name.resumed2")"
+  same_run "$name (SIGTERM)" "$a" "$c"
+  [[ $FAILED == 0 ]] && echo "ok: $name (killed after $die / SIGTERM at $sig, resumed, same result)"
   [[ $before == 1 ]] && FAILED=1
+}
+
+# The genotype, summary and history of run folders `a` and `b` agree (wall times aside).
+same_run() {
+  local name=$1 a=$2 b=$3
+  cmp -s "$a/genotype.txt" "$b/genotype.txt" ||
+    fail "$name: genotype $(cat "$b/genotype.txt" 2> /dev/null) != $(cat "$a/genotype.txt")"
+  diff <(strip_times "$a/summary.json") <(strip_times "$b/summary.json") > /dev/null 2>&1 ||
+    fail "$name: summaries differ"
+  diff <(strip_times "$a/history.jsonl") <(strip_times "$b/history.jsonl") > /dev/null 2>&1 ||
+    fail "$name: histories differ"
 }
 
 # Expects a non-zero exit and a message matching `pattern` on stderr.
@@ -96,26 +114,28 @@ PY
 }
 
 resume_cases() {
-  # --- kill-and-resume equivalence, every strategy (steps or trials as the kill point)
-  resume_case gdas-nb201 6 --strategy gdas --space nb201
-  resume_case darts2-darts 6 --strategy darts --order 2 --space darts --layers 3 \
+  # --- kill-and-resume and SIGTERM-and-resume equivalence, every strategy (steps or trials as
+  # the kill point; TINY has 4 steps per epoch; ENAS: 4 weight steps then 4 trials per epoch,
+  # SPOS: 8 weight steps then its trials)
+  resume_case gdas-nb201 6 3 --strategy gdas --space nb201
+  resume_case darts2-darts 6 5 --strategy darts --order 2 --space darts --layers 3 \
     --channels 4 --final-layers 3 --final-channels 4
-  resume_case darts-mobile 5 --strategy darts --space mobile --channels 2 --final-channels 2
-  resume_case pcdarts-nb201 6 --strategy pc-darts --space nb201 --channels 4
-  resume_case pcdarts-darts 6 --strategy pc-darts --space darts --layers 3 --channels 4 \
+  resume_case darts-mobile 5 4 --strategy darts --space mobile --channels 2 --final-channels 2
+  resume_case pcdarts-nb201 6 7 --strategy pc-darts --space nb201 --channels 4
+  resume_case pcdarts-darts 6 2 --strategy pc-darts --space darts --layers 3 --channels 4 \
     --final-layers 3 --final-channels 4
-  resume_case enas-nb201 5 --strategy enas --space nb201 --controller-steps 2 --children 2
-  resume_case spos-mobile 3 --strategy spos --space mobile --channels 2 --final-channels 2 \
+  resume_case enas-nb201 5 10 --strategy enas --space nb201 --controller-steps 2 --children 2
+  resume_case spos-mobile 3 11 --strategy spos --space mobile --channels 2 --final-channels 2 \
     --trials 6 --checkpoint-every 2
-  resume_case reinforce-nb201 3 --strategy reinforce --space nb201 --trials 5 --children 2 \
+  resume_case reinforce-nb201 3 3 --strategy reinforce --space nb201 --trials 5 --children 2 \
     --checkpoint-every 2
-  resume_case evolution-darts 3 --strategy evolution --space darts --layers 3 --channels 4 \
+  resume_case evolution-darts 3 2 --strategy evolution --space darts --layers 3 --channels 4 \
     --final-layers 3 --final-channels 4 --trials 5 --checkpoint-every 2
-  resume_case random-nb201 4 --strategy random --space nb201 --trials 5 --checkpoint-every 3
+  resume_case random-nb201 4 4 --strategy random --space nb201 --trials 5 --checkpoint-every 3
 }
 
 error_cases() {
-  [[ -d $WORK/gdas-nb201-killed ]] || resume_case gdas-nb201 6 --strategy gdas --space nb201
+  [[ -d $WORK/gdas-nb201-killed ]] || resume_case gdas-nb201 6 3 --strategy gdas --space nb201
   # --- bad input: one line naming the problem and the fix, non-zero exit
   error_case unknown-strategy "strategy.*not in" --strategy magic
   error_case unknown-space "space.*not in" --space resnet
@@ -171,6 +191,95 @@ nan_cases() {
   fi
 }
 
+fault_cases() {
+  local straight="$WORK/gdas-nb201-straight"
+  [[ -d $straight ]] || resume_case gdas-nb201 6 3 --strategy gdas --space nb201
+  local g=(--strategy gdas --space nb201 "${TINY[@]}")
+
+  # --- SIGTERM during the final training (the random baseline's): saved, 75, resumed
+  local f="$WORK/term-final"
+  "$BIN" "${g[@]}" --out "$f" --signal-after 10 > /dev/null 2>&1
+  local rc=$?
+  [[ $rc == 75 ]] || fail "term-final: exit $rc, expected 75"
+  "$BIN" --resume "$f" --quiet > /dev/null 2>&1 || fail "term-final: the resumed run failed"
+  same_run term-final "$straight" "$f"
+  [[ $rc == 75 ]] && echo "ok: term-final (SIGTERM in the final training, resumed, same result)"
+
+  # --- a real SIGINT from outside (Ctrl-C), most likely mid-way through a child's training
+  local t=(--strategy random --space nb201 "${TINY[@]}" --trials 30 --checkpoint-every 1)
+  "$BIN" "${t[@]}" --out "$WORK/int-straight" > /dev/null 2>&1 || fail "int: straight run failed"
+  "$BIN" "${t[@]}" --out "$WORK/int" > /dev/null 2> "$WORK/int.err" &
+  local pid=$!
+  for _ in $(seq 600); do
+    [[ -f $WORK/int/checkpoint.pt ]] && break
+    sleep 0.05
+  done
+  kill -INT "$pid"
+  wait "$pid"
+  rc=$?
+  if [[ $rc == 75 ]] && grep -q "stopped by SIGINT" "$WORK/int.err"; then
+    "$BIN" --resume "$WORK/int" --quiet > /dev/null 2>&1 || fail "int: the resumed run failed"
+    same_run int "$WORK/int-straight" "$WORK/int"
+    echo "ok: int (SIGINT from outside: exit 75, resumed, same result)"
+  else
+    fail "int: exit $rc after SIGINT, expected 75: $(cat "$WORK/int.err")"
+  fi
+
+  # --- the disk full while writing the checkpoint: the previous one stays whole, one line
+  local d="$WORK/full"
+  "$BIN" "${g[@]}" --out "$d" --die-after 6 > /dev/null 2>&1
+  cp "$d/checkpoint.pt" "$WORK/full.before"
+  ln -s /dev/full "$d/checkpoint.pt.tmp"  # a write there fails: no space left on device
+  error_case disk-full "cannot write '.*checkpoint.pt': writing .* failed: No space left on device; the previous 'checkpoint.pt' is unchanged" \
+    --resume "$d"
+  cmp -s "$d/checkpoint.pt" "$WORK/full.before" || fail "disk-full: the checkpoint changed"
+  [[ ! -e $d/checkpoint.pt.tmp && ! -L $d/checkpoint.pt.tmp ]] ||
+    fail "disk-full: the temporary file was left behind"
+  # ... and a run-folder file: the run ends naming it; resumed with space, it completes
+  ln -s /dev/full "$d/summary.json.tmp"
+  error_case disk-full-summary "cannot write '.*summary.json'.*No space left on device" \
+    --resume "$d"
+  if "$BIN" --resume "$d" --quiet > /dev/null 2>&1; then
+    same_run disk-full "$straight" "$d"
+    echo "ok: disk-full (resumed after the failed writes, same result)"
+  else
+    fail "disk-full: the run did not complete once the disk had space"
+  fi
+
+  # --- a checkpoint from elsewhere: each refused by name, the file and the folder unchanged
+  local k="$WORK/refuse" kind
+  "$BIN" "${g[@]}" --out "$k" --die-after 6 > /dev/null 2>&1
+  cp "$k/checkpoint.pt" "$WORK/refuse.good"
+  for kind in truncated flipped newer empty; do
+    python3 - "$WORK/refuse.good" "$k/checkpoint.pt" "$kind" << 'PY'
+import sys
+src, dst, kind = sys.argv[1:]
+b = bytearray(open(src, "rb").read())
+if kind == "truncated":
+    b = b[: len(b) // 2]
+elif kind == "flipped":
+    b[len(b) * 2 // 3] ^= 0x04
+elif kind == "newer":
+    b = b.replace(b"nas-checkpoint 2 ", b"nas-checkpoint 3 ", 1)
+else:
+    b = b""
+open(dst, "wb").write(bytes(b))
+PY
+    cp "$k/checkpoint.pt" "$WORK/refuse.$kind"
+    local listing
+    listing=$(ls -l --time-style=full-iso "$k")
+    case $kind in
+      truncated) error_case "refuse-$kind" "checkpoint.pt' is truncated" --resume "$k" ;;
+      flipped) error_case "refuse-$kind" "checkpoint.pt' is corrupt" --resume "$k" ;;
+      newer) error_case "refuse-$kind" "has checkpoint format 3.*reads formats 1 to 2" --resume "$k" ;;
+      empty) error_case "refuse-$kind" "checkpoint.pt' is empty" --resume "$k" ;;
+    esac
+    cmp -s "$k/checkpoint.pt" "$WORK/refuse.$kind" || fail "refuse-$kind: the file changed"
+    [[ $(ls -l --time-style=full-iso "$k") == "$listing" ]] ||
+      fail "refuse-$kind: the run folder changed"
+  done
+}
+
 json_cases() {
   # --- JSON lines: every stdout line is one JSON object
   "$BIN" --strategy random --space nb201 "${TINY[@]}" --trials 2 --json \
@@ -187,6 +296,7 @@ run_all() {
   resume_cases
   error_cases
   nan_cases
+  fault_cases
   json_cases
 }
 

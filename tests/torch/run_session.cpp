@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <csignal>
 #include <cstdint>
 #include <fstream>
 #include <sstream>
@@ -15,6 +16,7 @@
 #include <nas/run/progress.hpp>
 #include <nas/run/session.hpp>
 #include <nas/run/settings.hpp>
+#include <nas/run/signals.hpp>
 #include <nas/spaces/nb201.hpp>
 
 #include "temp_dir.hpp"
@@ -148,6 +150,7 @@ TEST_CASE("run::open_run: new runs, resumed runs, and what each refuses") {
   const auto none = [](const char*) { return false; };
   nas::run::Settings s;
   s.strategy = "random";
+  s.threads = 1;
   const auto dir = (tmp.path / "a").string();
   const auto opened = nas::run::open_run(s, dir, "", false, none);
   CHECK_FALSE(opened.resume);
@@ -173,6 +176,20 @@ TEST_CASE("run::open_run: new runs, resumed runs, and what each refuses") {
   CHECK(resumed.resume);
   CHECK(resumed.settings.strategy == "random");  // the saved one
   CHECK(resumed.settings.lr == 0.001);           // the fix a non-finite loss asks for
+  CHECK(torch::get_num_threads() == 1);  // the saved --threads applied (nas::run::set_up_device)
+  // a run from a GPU machine, resumed where there is none: refused by name, nothing written
+  if (!torch::cuda::is_available()) {
+    nas::run::Settings gpu = opened.settings;
+    gpu.device = "cuda";
+    nas::Checkpoint g;
+    g.put_text("program.settings", nas::run::to_json(gpu));
+    g.save(opened.folder.checkpoint_path());
+    const auto before = std::filesystem::last_write_time(opened.folder.checkpoint_path());
+    CHECK_THROWS_WITH_AS((void)nas::run::open_run(s, "", dir, false, none),
+                         doctest::Contains("ran on cuda and this machine has no CUDA device"),
+                         c10::Error);
+    CHECK(std::filesystem::last_write_time(opened.folder.checkpoint_path()) == before);
+  }
 }
 
 TEST_CASE("run::check names the setting that does not fit the data") {
@@ -210,4 +227,34 @@ TEST_CASE("run::Session: a whole run on data of your own, and a resume of the fi
   CHECK(read(tmp.path / "genotype.txt") == genotype);
   CHECK(nas::json::parse(read(tmp.path / "summary.json")).find("verdict")->string ==
         nas::json::parse(summary).find("verdict")->string);
+}
+
+TEST_CASE("run::StopOnSignals: SIGTERM and SIGINT become a stop request; handlers restored") {
+  struct sigaction before {};
+  ::sigaction(SIGTERM, nullptr, &before);
+  {
+    nas::run::StopOnSignals signals;
+    CHECK_FALSE(signals.token().stop_requested());
+    CHECK(nas::run::StopOnSignals::signal() == 0);
+    CHECK_THROWS_WITH_AS(nas::run::StopOnSignals{}, doctest::Contains("already active"),
+                         c10::Error);
+    std::raise(SIGTERM);  // the process survives: the handler records it
+    signals.settle();
+    CHECK(signals.token().stop_requested());
+    CHECK(nas::run::StopOnSignals::signal() == SIGTERM);
+    CHECK(nas::run::StopOnSignals::name(SIGTERM) == "SIGTERM");
+  }
+  struct sigaction after {};
+  ::sigaction(SIGTERM, nullptr, &after);
+  const bool restored = after.sa_handler == before.sa_handler;
+  CHECK(restored);  // the previous handler is back
+  {
+    nas::run::StopOnSignals again;  // a new one starts afresh
+    CHECK(nas::run::StopOnSignals::signal() == 0);
+    CHECK_FALSE(again.token().stop_requested());
+    std::raise(SIGINT);
+    again.settle();
+    CHECK(again.token().stop_requested());
+    CHECK(nas::run::StopOnSignals::signal() == SIGINT);
+  }
 }

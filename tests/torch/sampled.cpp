@@ -11,6 +11,7 @@
 #include <limits>
 #include <set>
 #include <sstream>
+#include <stop_token>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -335,6 +336,25 @@ TEST_CASE("FromScratch: trains the proxy, counts its cost, is reproducible") {
   CHECK(*m3.parameters > c.parameters);  // counted at the larger stack
   CHECK_THROWS_WITH_AS(nas::eval::FromScratch<nb201>(train, valid, {.data_fraction = 0.0}),
                        doctest::Contains("data_fraction must be in (0, 1]"), c10::Error);
+
+  // asked to stop: the training throws nas::Interrupted before its next step, the caller's random
+  // stream stays as it was, and the next call (not asked) trains as if nothing had happened
+  std::stop_source source;
+  nas::eval::FromScratch<nb201> stoppable(train, valid,
+                                          {.stack = tiny_stack,
+                                           .epochs = 2,
+                                           .data_fraction = 0.5,
+                                           .batch_size = 16,
+                                           .seed = 5,
+                                           .stop = source.get_token()});
+  source.request_stop();
+  torch::manual_seed(77);
+  CHECK_THROWS_WITH_AS(stoppable(g), doctest::Contains("was interrupted"), nas::Interrupted);
+  CHECK(torch::rand({1}).item<double>() == expected_after);
+  nas::eval::FromScratch<nb201> again(
+      train, valid,
+      {.stack = tiny_stack, .epochs = 2, .data_fraction = 0.5, .batch_size = 16, .seed = 5});
+  CHECK(again(g) == m1);
 }
 
 TEST_CASE("SharedWeights: scores a path and leaves the supernet's state as it was") {

@@ -29,18 +29,37 @@ struct Value {
   std::vector<std::pair<std::string, Value>> object;
   std::size_t offset = 0;  ///< where the value starts in the text it was read from
 
+  // Declared here, defined below once Value is complete: a vector of pairs holding Value is a
+  // recursive type, and clang with libstdc++ rejects the implicit members, which instantiate
+  // std::pair<std::string, Value> while Value is still incomplete.
+  Value();
+  Value(const Value&);
+  Value(Value&&) noexcept;
+  Value& operator=(const Value&);
+  Value& operator=(Value&&) noexcept;
+  ~Value();
+
   [[nodiscard]] bool is_null() const noexcept { return kind == Kind::null; }
   [[nodiscard]] bool is_number() const noexcept { return kind == Kind::number; }
   [[nodiscard]] bool is_string() const noexcept { return kind == Kind::string; }
   [[nodiscard]] bool is_array() const noexcept { return kind == Kind::array; }
   [[nodiscard]] bool is_object() const noexcept { return kind == Kind::object; }
   /// The member named `key`, or null when absent (or when this is not an object).
-  [[nodiscard]] const Value* find(std::string_view key) const noexcept {
-    for (const auto& [k, v] : object)
-      if (k == key) return &v;
-    return nullptr;
-  }
+  [[nodiscard]] const Value* find(std::string_view key) const noexcept;
 };
+
+inline Value::Value() = default;
+inline Value::Value(const Value&) = default;
+inline Value::Value(Value&&) noexcept = default;
+inline Value& Value::operator=(const Value&) = default;
+inline Value& Value::operator=(Value&&) noexcept = default;
+inline Value::~Value() = default;
+
+inline const Value* Value::find(std::string_view key) const noexcept {
+  for (const auto& [k, v] : object)
+    if (k == key) return &v;
+  return nullptr;
+}
 
 namespace detail {
 class Reader {

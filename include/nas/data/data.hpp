@@ -70,6 +70,12 @@ class BatchStream {
   }
   /// Batches in one pass (the last may be smaller).
   [[nodiscard]] std::int64_t batches() const { return (data_.size() + batch_ - 1) / batch_; }
+  /// Whether this stream draws batches of `batch_size` from `data` itself (the same tensors,
+  /// not equal ones): a search called again on the same data goes on with this stream.
+  [[nodiscard]] bool draws_from(const Data& data, std::int64_t batch_size) const {
+    return batch_ == batch_size && data_.inputs.is_same(data.inputs) &&
+           data_.targets.is_same(data.targets);
+  }
   /// Saves where the stream is (the pass's order and position) as entries `<prefix>.*`.
   void save(Checkpoint& c, const std::string& prefix) const {
     c.put_int(prefix + ".at", at_);

@@ -13,6 +13,8 @@
 
 #include <cmath>
 #include <cstdint>
+#include <stop_token>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -22,6 +24,7 @@
 #include "nas/eval/metrics.hpp"
 #include "nas/layout/stack.hpp"
 #include "nas/nn/network.hpp"
+#include "nas/space/format.hpp"
 #include "nas/space/genotype.hpp"
 #include "nas/train/training.hpp"
 
@@ -45,6 +48,9 @@ struct FromScratchOptions {
   std::uint64_t seed = 0;  ///< every child starts from this seed (same init, same data order)
   torch::Device device = torch::kCPU;
   LossFunction loss{};  ///< default: cross entropy
+  /// asked to stop, a training throws nas::Interrupted before its next step (its result is
+  /// discarded; the next call trains the architecture from the start, as seeded)
+  std::stop_token stop{};
 
   NAS_WITH(stack)
   NAS_WITH(epochs)
@@ -61,6 +67,7 @@ struct FromScratchOptions {
   NAS_WITH(seed)
   NAS_WITH(device)
   NAS_WITH(loss)
+  NAS_WITH(stop)
 };
 
 /// Trains `Network<S>(genotype, options.stack)` from scratch on the training data for
@@ -110,6 +117,10 @@ class FromScratch {
     const auto steps = stream.batches();
     const auto total = steps * options_.epochs;
     for (std::int64_t step = 0; step < total; ++step) {
+      if (options_.stop.stop_requested())
+        nas::detail::throw_interrupted("training " + to_string(genotype) + " from scratch (step " +
+                                       std::to_string(step + 1) + " of " + std::to_string(total) +
+                                       ")");
       // cosine per step: a one-epoch proxy ends at the low rate too, not mid-schedule
       const double lr =
           cosine_learning_rate(options_.learning_rate, options_.learning_rate_min, step, total);

@@ -9,6 +9,8 @@
 #include <c10/util/Exception.h>
 
 #include <filesystem>
+#include <stop_token>
+#include <utility>
 
 #include "nas/data/cifar.hpp"
 #include "nas/data/idx.hpp"
@@ -47,13 +49,17 @@ inline Dataset load_data(const Settings& s) {
 
 /// Runs an opened run (nas::run::open_run set up its device and folder): checks `data`
 /// against the settings and runs a nas::run::Session on the built-in space the settings name.
-inline Comparison run_session(const Opened& run, const Dataset& data) {
+/// `stop` (nas::run::StopOnSignals::token()): asked to stop, the run saves its checkpoint and
+/// throws nas::run::Preempted (exit with nas::run::exit_preempted).
+inline Comparison run_session(const Opened& run, const Dataset& data, std::stop_token stop = {}) {
   const Settings& s = run.settings;
   check(s, data);
-  if (s.space == "nb201") return Session<spaces::nb201>(s, data, run.folder, run.resume).run();
-  if (s.space == "darts") return Session<spaces::darts>(s, data, run.folder, run.resume).run();
+  if (s.space == "nb201")
+    return Session<spaces::nb201>(s, data, run.folder, run.resume, std::move(stop)).run();
+  if (s.space == "darts")
+    return Session<spaces::darts>(s, data, run.folder, run.resume, std::move(stop)).run();
   TORCH_CHECK(s.space == "mobile", "unknown space '", s.space, "'; use nb201, darts or mobile");
-  return Session<spaces::mobile>(s, data, run.folder, run.resume).run();
+  return Session<spaces::mobile>(s, data, run.folder, run.resume, std::move(stop)).run();
 }
 
 }  // namespace nas::run

@@ -17,8 +17,10 @@
 #include <cstdio>
 #include <filesystem>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -42,6 +44,7 @@
 #include "nas/run/output.hpp"
 #include "nas/run/progress.hpp"
 #include "nas/run/settings.hpp"
+#include "nas/run/signals.hpp"
 #include "nas/space/enumerate.hpp"
 #include "nas/space/format.hpp"
 #include "nas/space/format_json.hpp"
@@ -146,11 +149,21 @@ Stack stack_for(std::int64_t layers, std::int64_t channels, std::int64_t classes
 /// The checkpoint holds the strategy's state and the run's own (found genotype, search time,
 /// architecture weights per epoch, finished final trainings): a run killed at any point and
 /// constructed again with `resume = true` ends with the result the uninterrupted run has.
+///
+/// `stop` (nas::run::StopOnSignals::token() in nas::run::run_session): asked to stop, the run
+/// finishes its current step (a search step, a trial between trials, or a step of a child's or
+/// final network's training, whose partial training is then discarded), writes its checkpoint,
+/// mid-epoch included, and run() throws nas::run::Preempted; resumed, it ends with the
+/// uninterrupted run's result.
 template <search_space S>
 class Session {
  public:
-  Session(Settings s, Dataset data, RunFolder folder, bool resume)
-      : s_(std::move(s)), data_(std::move(data)), folder_(std::move(folder)), out_(s_.verbosity) {
+  Session(Settings s, Dataset data, RunFolder folder, bool resume, std::stop_token stop = {})
+      : s_(std::move(s)),
+        data_(std::move(data)),
+        folder_(std::move(folder)),
+        out_(s_.verbosity),
+        stop_(std::move(stop)) {
     const auto classes = data_.classes();
     const auto input_channels = data_.train.inputs.size(1);
     search_stack_ = stack_for<S>(s_.layers, s_.channels, classes, input_channels);
@@ -240,12 +253,28 @@ class Session {
     save([](Checkpoint&) {});
   }
 
-  // The test hook: dies like `kill -9` after `die_after` steps or trials.
-  void tick() {
-    if (s_.die_after > 0 && ++ticks_ == s_.die_after) {
+  // The test hooks: dies like `kill -9` after `die_after` steps or trials (`counts`: a trial,
+  // or a step of a differentiable search); sends itself SIGTERM at the `signal_after`-th step
+  // or trial (every call).
+  void tick(bool counts = true) {
+    if (counts && s_.die_after > 0 && ++ticks_ == s_.die_after) {
       std::fflush(stdout);
       std::raise(SIGKILL);
     }
+    if (s_.signal_after > 0 && ++signal_ticks_ == s_.signal_after) {
+      std::raise(SIGTERM);
+      // the watcher thread hands the signal to the token: wait for it, so that the stop lands
+      // at this step in every run
+      for (int i = 0; i < 1000000 && !stop_.stop_requested(); ++i) std::this_thread::yield();
+    }
+  }
+
+  // After a search stopped on request: save where it is and end the run.
+  template <class F>
+  [[noreturn]] void preempted(F&& strategy, double seconds) {
+    search_seconds_ = seconds;
+    save(std::forward<F>(strategy));
+    throw Preempted(folder_.path());
   }
 
   // Seconds of search so far: those of earlier runs plus this one's since `t0`.
@@ -292,9 +321,12 @@ class Session {
       search_seconds_ = clock.now();
       save([&](Checkpoint& c) { strategy.save(c, "search"); });
     };
+    callbacks.stop = stop_;
     Progress<S> progress(out_, {.epoch_note = "checkpoint saved"});
     progress.attach(callbacks);
     const auto result = strategy.search(train_, valid_, callbacks);
+    if (result.stop == StopReason::interrupted)
+      preempted([&](Checkpoint& c) { strategy.save(c, "search"); }, clock.now());
     epochs_ = result.epochs;
     found_ = result.genotype;
     if (result.stop == StopReason::identity_ops)
@@ -343,6 +375,8 @@ class Session {
     const SearchClock clock{search_seconds_};
     std::size_t since_save = 0;
     OneShotCallbacks<S> callbacks;
+    callbacks.on_step = [&](std::int64_t, const StepReport&) { tick(false); };
+    callbacks.stop = stop_;
     callbacks.on_epoch = [&](const OneShotEpoch<S>&) {
       search_seconds_ = clock.now();
       save([&](Checkpoint& c) { strategy.save(c, "search"); });
@@ -360,6 +394,8 @@ class Session {
                          {.planned_trials = planned_trials, .epoch_note = "checkpoint saved"});
     progress.attach(callbacks);
     const auto result = strategy.search(train_, valid_, callbacks);
+    if (result.stop == StopReason::interrupted)
+      preempted([&](Checkpoint& c) { strategy.save(c, "search"); }, clock.now());
     one_shot_epochs_ = result.epochs;
     history_ = result.trials;
     found_ = result.genotype;
@@ -401,21 +437,35 @@ class Session {
     const SearchClock clock{search_seconds_};
     if (history.size() < s_.trials) {
       History<S> mirror = history;
+      // the strategy and its history after the last trial: what a stop mid-trial saves (the
+      // strategy has proposed the next architecture by then, and would not propose it again)
+      Checkpoint last;
+      save_search(last, "search", strategy, mirror);
+      const auto keep_last = [&](Checkpoint& c) { c.merge(last); };
       TrialCallbacks<S> callbacks;
+      callbacks.stop = stop_;
       callbacks.on_trial = [&](const Trial<S>& t, const Trial<S>&) {
         tick();
         mirror.push(t);
+        last = {};
+        save_search(last, "search", strategy, mirror);
         if (mirror.size() % s_.checkpoint_every == 0 || mirror.size() == s_.trials) {
           search_seconds_ = clock.now();
-          save([&](Checkpoint& c) { save_search(c, "search", strategy, mirror); });
+          save(keep_last);
         }
       };
       Progress<S> progress(out_, {.planned_trials = s_.trials});
       progress.attach(callbacks);
       const bool resumed = !history.trials.empty();
       const std::size_t remaining = s_.trials - history.size();  // before history moves
-      auto r = run_trials(strategy, evaluator, {.trials = remaining, .reuse_history = resumed},
-                          objectives::Accuracy{}, callbacks, std::move(history));
+      TrialResult<S> r;
+      try {
+        r = run_trials(strategy, evaluator, {.trials = remaining, .reuse_history = resumed},
+                       objectives::Accuracy{}, callbacks, std::move(history));
+      } catch (const Interrupted&) {
+        preempted(keep_last, clock.now());
+      }
+      if (r.stop == StopReason::interrupted) preempted(keep_last, clock.now());
       history = std::move(r.trials);
     }
     found_ = history.best()->genotype;
@@ -446,7 +496,8 @@ class Session {
             .batch_size = s_.batch,
             .learning_rate = lr,
             .seed = s_.seed,
-            .device = device_};
+            .device = device_,
+            .stop = stop_};
   }
 
   // ---- the run folder
@@ -572,8 +623,14 @@ class Session {
       out_.line(format("final training %zu/%zu (%s, %lld epochs on %lld images): %s", i + 1,
                        genotypes.size(), role, static_cast<long long>(s_.final_epochs),
                        static_cast<long long>(s_.final_train), text.c_str()));
+      tick(false);
       const auto t0 = std::chrono::steady_clock::now();
-      const Metrics m = trainer(genotypes[i]);
+      Metrics m;
+      try {
+        m = trainer(genotypes[i]);
+      } catch (const Interrupted&) {
+        throw Preempted(folder_.path());  // the trainings done are in the checkpoint
+      }
       const double secs =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       metrics.push_back(m);
@@ -647,6 +704,7 @@ class Session {
   Data valid_;
   torch::Device device_{torch::kCPU};
   std::optional<Checkpoint> checkpoint_;
+  std::stop_token stop_;
   // the run's own state (checkpointed)
   std::optional<Genotype<S>> found_;  // set once the search is over
   double search_seconds_ = 0.0;
@@ -657,6 +715,7 @@ class Session {
   std::vector<OneShotEpoch<S>> one_shot_epochs_;
   History<S> history_;
   std::int64_t ticks_ = 0;
+  std::int64_t signal_ticks_ = 0;
 };
 
 /// Applies the settings' threads and device: the intra-op thread count (when > 0); on CUDA,
@@ -713,8 +772,14 @@ template <class Given>
       r.verbosity = s.verbosity;
       if (given("--threads")) r.threads = s.threads;  // bitwise results need the same count
       r.die_after = s.die_after;
+      r.signal_after = s.signal_after;
       if (given("--lr")) r.lr = s.lr;
       if (given("--on-nan")) r.on_nan = s.on_nan;
+      // a run continues on the device it started on (same device, same result)
+      TORCH_CHECK(r.device != "cuda" || torch::cuda::is_available(), "the run in '", resume_dir,
+                  "' ran on cuda and this machine has no CUDA device: resume it on a machine "
+                  "with one, or start a new run here with --device cpu");
+      set_up_device(r);
       folder.prepare("choose another --out");
       return {std::move(r), std::move(folder), true};
     }
@@ -726,6 +791,7 @@ template <class Given>
     TORCH_CHECK(overwrite || !folder.holds_run(), "'", folder.path().string(),
                 "' already holds a run; continue it with --resume ", folder.path().string(),
                 ", or choose another --out");
+    set_up_device(s);
     folder.prepare("choose another --out");
     return {std::move(s), std::move(folder), false};
   }

@@ -79,6 +79,9 @@ struct Settings {
   // ---- how the run behaves (not saved)
   Verbosity verbosity = Verbosity::human;
   std::int64_t die_after = 0;  ///< tests only: SIGKILL after this many steps or trials (0: never)
+  /// tests only: SIGTERM to itself at this step or trial (one-shot searches count weight steps and
+  /// trials; 0: never)
+  std::int64_t signal_after = 0;
 };
 
 /// Calls `f(name, member)` for every setting that decides what a run computes, in the order

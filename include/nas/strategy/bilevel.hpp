@@ -74,16 +74,25 @@ class Bilevel {
   ///
   /// Resumable: the search goes on from the epoch after the last one completed, by an
   /// earlier call or by the state load() restored (a finished search returns its result
-  /// again). Call save() in `callbacks.on_epoch` to checkpoint after every epoch.
+  /// again). Call save() in `callbacks.on_epoch` to checkpoint after every epoch. When
+  /// `callbacks.stop` is asked to stop, the search returns before its next step with
+  /// StopReason::interrupted; save() then holds the partial epoch, and search() (in this
+  /// object, or after load() in a new one) finishes it as the uninterrupted search would have.
   SearchResult<S> search(const Data& train, const Data& valid, const Callbacks<S>& callbacks = {}) {
-    train_stream_.emplace(train, options_.weights.batch_size);
-    valid_stream_.emplace(valid, options_.weights.batch_size);
+    // the streams of an earlier call on the same data go on where they are (an interrupted
+    // search called again); after load(), they start where the checkpoint says
+    const auto batch = options_.weights.batch_size;
+    if (pending_ || !train_stream_ || !train_stream_->draws_from(train, batch))
+      train_stream_.emplace(train, batch);
+    if (pending_ || !valid_stream_ || !valid_stream_->draws_from(valid, batch))
+      valid_stream_.emplace(valid, batch);
     if (pending_) {
       train_stream_->load(*pending_, "pending.train_stream");
       valid_stream_->load(*pending_, "pending.valid_stream");
       pending_.reset();
     }
     auto& result = progress_;
+    if (result.stop == StopReason::interrupted) result.stop = StopReason::completed;  // go on
     for (std::int64_t epoch = next_epoch_;
          epoch < options_.epochs && result.stop == StopReason::completed; ++epoch) {
       const auto start = std::chrono::steady_clock::now();
@@ -94,11 +103,22 @@ class Bilevel {
       report.epochs = options_.epochs;
       report.learning_rate = learning_rate();
       report.tau = static_cast<Derived&>(*this).tau();
-      StepReport sum;
+      // an interrupted epoch goes on where it stopped, with what its steps had summed
+      PartialEpoch done = std::exchange(partial_, {});
+      StepReport& sum = done.sum;
+      report.skipped = done.skipped;
       const auto device = device_of(*net_);
       const std::int64_t steps =
           options_.weights.steps > 0 ? options_.weights.steps : train_stream_->batches();
-      for (std::int64_t i = 0; i < steps; ++i) {
+      for (std::int64_t i = done.steps; i < steps; ++i) {
+        if (callbacks.stop.stop_requested()) {
+          done.steps = i;
+          done.skipped = report.skipped;
+          done.seconds += seconds_since(start);
+          partial_ = done;
+          result.stop = StopReason::interrupted;
+          return result;
+        }
         const Batch t = train_stream_->next(device);
         const Batch v = valid_stream_->next(device);
         StepReport r;
@@ -129,8 +149,7 @@ class Bilevel {
       report.genotype = genotype();
       report.parameter_free_ops = parameter_free_count(*net_, report.genotype);
       report.identity_ops = identity_count(report.genotype);
-      report.seconds =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      report.seconds = done.seconds + seconds_since(start);
       result.epochs.push_back(report);
       result.genotype = report.genotype;
       next_epoch_ = epoch + 1;
@@ -148,8 +167,9 @@ class Bilevel {
 
   /// Saves the whole search state as entries `<prefix>.*` of `c`: the supernet (weights
   /// and architecture parameters), both optimizers, the epochs done and their reports,
-  /// where both batch streams are, and torch's CPU generator. Call it between epochs
-  /// (in `on_epoch`); a search resumed from it ends as the uninterrupted one would.
+  /// where both batch streams are, where an interrupted epoch stopped, and torch's CPU
+  /// generator. Call it between epochs (in `on_epoch`) or after an interrupted search()
+  /// returned; a search resumed from it ends as the uninterrupted one would.
   void save(Checkpoint& c, const std::string& prefix) const {
     c.put_text(prefix + ".strategy", Derived::strategy_name);
     c.put(prefix + ".supernet", *net_);
@@ -157,8 +177,10 @@ class Bilevel {
     c.put(prefix + ".arch_optimizer", arch_);
     c.put_int(prefix + ".epochs_done", next_epoch_);
     c.put_int(prefix + ".step", step_);
-    c.put_int(prefix + ".stopped", progress_.stop == StopReason::completed ? 0 : 1);
+    // an interrupted search goes on once loaded: only the early stop ends it
+    c.put_int(prefix + ".stopped", progress_.stop == StopReason::identity_ops ? 1 : 0);
     c.put_text(prefix + ".epochs", epoch_lines(progress_.epochs));
+    partial_.save(c, prefix + ".partial_epoch");
     if (train_stream_) {
       train_stream_->save(c, prefix + ".train_stream");
       valid_stream_->save(c, prefix + ".valid_stream");
@@ -196,6 +218,9 @@ class Bilevel {
         c.get_int(prefix + ".stopped") != 0 ? StopReason::identity_ops : StopReason::completed;
     next_epoch_ = done;
     step_ = c.get_int(prefix + ".step");
+    partial_ = PartialEpoch::load(c, prefix + ".partial_epoch");
+    TORCH_CHECK(partial_.steps == 0 || done < options_.epochs, "checkpoint entry '", prefix,
+                ".partial_epoch' continues an epoch after the last");
     if (done > 0) set_epoch(std::min(done, options_.epochs - 1));
     pending_.emplace();  // only where the streams were
     detail::copy_stream(c, prefix + ".train_stream", *pending_, "pending.train_stream");
@@ -301,7 +326,11 @@ class Bilevel {
   std::optional<BatchStream> train_stream_;
   std::optional<BatchStream> valid_stream_;
   std::optional<Checkpoint> pending_;
+  PartialEpoch partial_;  // where an interrupted epoch stopped
 
+  static double seconds_since(std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+  }
   static const Options& checked(const Options& o) {
     TORCH_CHECK(o.epochs > 0, "epochs must be positive; got ", o.epochs);
     o.weights.validate(Derived::display_name);

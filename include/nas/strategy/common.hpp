@@ -22,6 +22,7 @@
 #include <limits>
 #include <numbers>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -35,6 +36,7 @@
 #include "nas/space/format.hpp"
 #include "nas/space/genotype.hpp"
 #include "nas/strategy/history.hpp"
+#include "nas/strategy/state.hpp"
 #include "nas/train/checkpoint.hpp"
 #include "nas/train/training.hpp"
 
@@ -194,10 +196,17 @@ struct SearchCallbacks {
   std::function<void(const Epoch&)> on_epoch{};  ///< after every epoch, with its report
   /// After every trial: the trial and the best trial so far (of the whole history).
   std::function<void(const Trial<S>& trial, const Trial<S>& best)> on_trial{};
+  /// Asked to stop (std::stop_source::request_stop, from a callback, another thread, or
+  /// nas::run::StopOnSignals), the search ends at the next step or trial boundary with
+  /// nas::StopReason::interrupted; its save() then holds where it stopped, mid-epoch included,
+  /// and a search() resumed from it ends as the uninterrupted one would. The default token is
+  /// never asked.
+  std::stop_token stop{};
 
   NAS_WITH(on_step)
   NAS_WITH(on_epoch)
   NAS_WITH(on_trial)
+  NAS_WITH(stop)
 };
 
 /// The callbacks of a differentiable search (nas::Darts, nas::Gdas, nas::PcDarts).
@@ -208,7 +217,64 @@ using Callbacks = SearchCallbacks<S>;
 enum class StopReason : std::uint8_t {
   completed,     ///< every planned epoch ran
   identity_ops,  ///< DARTS+ early stop: a derived cell reached the identity-op limit
+  /// the callbacks' stop token was asked to stop: the search ended early at a step or trial
+  /// boundary; save() it and call search() again (after load()) to go on
+  interrupted,
 };
+
+namespace detail {
+/// Where an interrupted epoch stopped: the steps done (skipped ones included), the sums of
+/// their reports (losses weighted by their counts), the steps skipped and the seconds spent.
+/// Saved with the search, so a resumed one finishes the epoch as the uninterrupted one would.
+struct PartialEpoch {
+  std::int64_t steps = 0;
+  StepReport sum{};
+  std::int64_t skipped = 0;
+  double seconds = 0.0;
+
+  void save(Checkpoint& c, const std::string& key) const {
+    std::string t;
+    for (const double v :
+         {static_cast<double>(steps), static_cast<double>(skipped), seconds, sum.train_loss,
+          sum.valid_loss, static_cast<double>(sum.train_correct),
+          static_cast<double>(sum.train_count), static_cast<double>(sum.valid_correct),
+          static_cast<double>(sum.valid_count)}) {
+      if (!t.empty()) t += ' ';
+      t += number_text(v);
+    }
+    c.put_text(key, t);
+  }
+  /// What save() wrote under `key`; none (a checkpoint written between epochs, or by a nas
+  /// that saved only there) reads as no partial epoch.
+  static PartialEpoch load(const Checkpoint& c, const std::string& key) {
+    PartialEpoch p;
+    if (!c.contains(key)) return p;
+    std::vector<double> v;
+    for_each_line(c.get_text(key), [&](std::string_view line) {
+      std::size_t at = 0;
+      while (at < line.size()) {
+        const auto end = std::min(line.find(' ', at), line.size());
+        v.push_back(
+            text_number(std::string(line.substr(at, end - at)), "checkpoint entry '" + key + "'"));
+        at = end + 1;
+      }
+    });
+    TORCH_CHECK(v.size() == 9 && v[0] >= 0 && v[1] >= 0 && v[1] <= v[0], "checkpoint entry '", key,
+                "' is corrupt (a partial epoch needs 9 numbers)");
+    const auto i = [](double d) { return static_cast<std::int64_t>(d); };
+    p.steps = i(v[0]);
+    p.skipped = i(v[1]);
+    p.seconds = v[2];
+    p.sum = {.train_loss = v[3],
+             .valid_loss = v[4],
+             .train_correct = i(v[5]),
+             .train_count = i(v[6]),
+             .valid_correct = i(v[7]),
+             .valid_count = i(v[8])};
+    return p;
+  }
+};
+}  // namespace detail
 
 /// The outcome of every search in nas: DARTS, GDAS and PC-DARTS (`SearchResult<S>`), ENAS and
 /// SPOS (`OneShotResult<S>`, whose epochs are nas::OneShotEpoch) and nas::run_trials

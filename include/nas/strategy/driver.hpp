@@ -78,6 +78,12 @@ using TrialResult = SearchResult<S>;
 /// the history saved with it, and call run_trials for the remaining trials with that
 /// history and `reuse_history = true`; the result equals the uninterrupted run's.
 ///
+/// Asked to stop (`callbacks.stop`), it proposes no further trial and returns what it has, with
+/// StopReason::interrupted (the strategy has observed every trial in the history, so saving both
+/// then, with nas::save_search, resumes exactly). An evaluator that throws (nas::Interrupted from
+/// nas::eval::FromScratch asked to stop mid-training, among others) leaves the strategy with a
+/// proposal it never observed: resume from state saved before that trial.
+///
 /// ```
 /// nas::RandomSearch<space> random({.seed = 1});
 /// auto result = nas::run_trials(random, evaluator, {.trials = 50});
@@ -93,7 +99,12 @@ TrialResult<typename T::space> run_trials(T& strategy, E& evaluator,
   if (options.cache && options.reuse_history)
     for (const auto& t : history.trials) cache.emplace(t.genotype, t.metrics);
   std::optional<Trial<S>> best = history.best();  // earlier runs count for the best so far
+  TrialResult<S> result;
   for (std::size_t i = 0; i < options.trials; ++i) {
+    if (callbacks.stop.stop_requested()) {
+      result.stop = StopReason::interrupted;
+      break;
+    }
     Trial<S> t;
     t.genotype = strategy.propose();
     t.genotype.validate();
@@ -117,9 +128,10 @@ TrialResult<typename T::space> run_trials(T& strategy, E& evaluator,
     if (!best || recorded.score > best->score) best = recorded;
     if (callbacks.on_trial) callbacks.on_trial(recorded, *best);
   }
-  TrialResult<S> result;
-  result.genotype = best->genotype;
-  result.metrics = best->metrics;
+  if (best) {
+    result.genotype = best->genotype;
+    result.metrics = best->metrics;
+  }
   result.trials = std::move(history);
   return result;
 }

@@ -90,7 +90,9 @@ class Enas {
 
   /// The whole search; `objective` turns metrics into rewards (accuracy by default).
   /// Resumable as nas::Darts::search: it goes on after the last completed epoch (call
-  /// save() in `callbacks.on_epoch` to checkpoint every epoch).
+  /// save() in `callbacks.on_epoch` to checkpoint every epoch). Asked to stop
+  /// (`callbacks.stop`), it returns with StopReason::interrupted before its next weight step,
+  /// or after the epoch's controller steps when asked during them; save() holds where.
   template <objective O = objectives::Accuracy>
   OneShotResult<S> search(const Data& train, const Data& valid,
                           const OneShotCallbacks<S>& callbacks = {}, const O& score = {}) {
@@ -101,10 +103,19 @@ class Enas {
     const std::int64_t per_reward =
         options_.reward_samples > 0 ? options_.reward_samples : options_.weights.batch_size;
     TrialCallbacks<S> trial_callbacks{.on_trial = callbacks.on_trial};
+    result.stop = StopReason::completed;
     for (std::int64_t epoch = next_epoch_; epoch < options_.epochs; ++epoch) {
       const auto start = std::chrono::steady_clock::now();
-      OneShotEpoch<S> report = trainer_.epoch(
-          stream, epoch, options_.epochs, [&] { return reinforce_.propose(); }, callbacks.on_step);
+      // stopped during the weight steps: save() holds them; the controller's steps of this
+      // epoch run in full once it goes on (they are short: a validation batch per child)
+      auto trained = trainer_.epoch(
+          stream, epoch, options_.epochs, [&] { return reinforce_.propose(); }, callbacks.on_step,
+          callbacks.stop);
+      if (!trained) {
+        result.stop = StopReason::interrupted;
+        return result;
+      }
+      OneShotEpoch<S> report = *trained;
       double reward_sum = 0.0;
       std::size_t rewards = 0;
       for (std::size_t step = 0; step < options_.controller_steps; ++step) {
@@ -132,6 +143,10 @@ class Enas {
       result.epochs.push_back(report);
       next_epoch_ = epoch + 1;
       if (callbacks.on_epoch) callbacks.on_epoch(report);
+      if (callbacks.stop.stop_requested() && next_epoch_ < options_.epochs) {
+        result.stop = StopReason::interrupted;
+        return result;
+      }
     }
     // derive: sample candidates, keep the best on the validation data
     eval::SharedWeights<S> judge(net_, valid,
@@ -169,7 +184,7 @@ class Enas {
   /// Saves the whole search state as entries `<prefix>.*`: the shared weights, their
   /// optimizer, the controller with its optimizer, baseline and generator, every trial
   /// and epoch report, where the batch stream and the validation slices are, and torch's
-  /// CPU generator. Call it between epochs (in `on_epoch`).
+  /// CPU generator. Call it between epochs (in `on_epoch`) or after an interrupted search().
   void save(Checkpoint& c, const std::string& prefix) const {
     trainer_.save(c, prefix, "enas", progress_, next_epoch_);
     reinforce_.save(c, prefix + ".controller");

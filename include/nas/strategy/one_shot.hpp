@@ -17,6 +17,7 @@
 #include <limits>
 #include <memory>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <utility>
 #include <vector>
@@ -142,10 +143,14 @@ class PathTrainer {
 
   /// One epoch of weight steps; `path()` gives the architecture of each step; `on_step`, if
   /// set, sees every step that was not skipped (index `epoch * steps + step`). Returns the
-  /// epoch's report with the training fields and its wall time filled.
+  /// epoch's report with the training fields and its wall time filled, or nothing when `stop`
+  /// was asked to stop before the epoch's last step: the steps done so far are kept (save()
+  /// holds them) and the next call for this epoch goes on from there.
   template <class Path>
-  OneShotEpoch<S> epoch(BatchStream& stream, std::int64_t epoch, std::int64_t epochs, Path&& path,
-                        const std::function<void(std::int64_t, const StepReport&)>& on_step = {}) {
+  std::optional<OneShotEpoch<S>> epoch(
+      BatchStream& stream, std::int64_t epoch, std::int64_t epochs, Path&& path,
+      const std::function<void(std::int64_t, const StepReport&)>& on_step = {},
+      const std::stop_token& stop = {}) {
     const auto start = std::chrono::steady_clock::now();
     OneShotEpoch<S> report;
     report.epoch = epoch;
@@ -157,9 +162,17 @@ class PathTrainer {
     const auto device = device_of(*net_);
     const std::int64_t steps = options_.steps > 0 ? options_.steps : stream.batches();
     net_->train();
-    double loss_sum = 0.0;
-    std::int64_t correct_sum = 0, count = 0;
-    for (std::int64_t s = 0; s < steps; ++s) {
+    PartialEpoch done = std::exchange(partial_, {});
+    report.skipped = done.skipped;
+    for (std::int64_t s = done.steps; s < steps; ++s) {
+      if (stop.stop_requested()) {
+        done.steps = s;
+        done.skipped = report.skipped;
+        done.seconds +=
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        partial_ = done;
+        return std::nullopt;
+      }
       auto architecture = path();
       const auto batch = stream.next(device);
       const StepReport r = step(batch, architecture, epoch, s);
@@ -168,15 +181,18 @@ class PathTrainer {
         continue;
       }
       if (on_step) on_step(epoch * steps + s, r);
-      loss_sum += r.train_loss * static_cast<double>(r.train_count);
-      correct_sum += r.train_correct;
-      count += r.train_count;
+      done.sum.train_loss += r.train_loss * static_cast<double>(r.train_count);
+      done.sum.train_correct += r.train_correct;
+      done.sum.train_count += r.train_count;
     }
+    const auto count = done.sum.train_count;
     const double n = count > 0 ? static_cast<double>(count) : 1.0;
-    report.train_loss = count > 0 ? loss_sum / n : std::numeric_limits<double>::quiet_NaN();
-    report.train_accuracy = static_cast<double>(correct_sum) / n;
+    report.train_loss =
+        count > 0 ? done.sum.train_loss / n : std::numeric_limits<double>::quiet_NaN();
+    report.train_accuracy = static_cast<double>(done.sum.train_correct) / n;
     report.learning_rate = lr;
     report.seconds =
+        done.seconds +
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return report;
   }
@@ -230,9 +246,12 @@ class PathTrainer {
   [[nodiscard]] torch::optim::SGD& optimizer() noexcept { return *sgd_; }
   [[nodiscard]] const torch::optim::SGD& optimizer() const noexcept { return *sgd_; }
 
-  /// The batch stream of a search that starts or resumes: where load() left it, or new.
+  /// The batch stream of a search that starts or resumes: where load() left it, the earlier
+  /// call's on the same data, or new.
   BatchStream& start(const Data& train) {
-    stream_.emplace(train, options_.batch_size);
+    // an earlier call's stream on the same data goes on (an interrupted search called again)
+    if (pending_ || !stream_ || !stream_->draws_from(train, options_.batch_size))
+      stream_.emplace(train, options_.batch_size);
     if (pending_) {
       stream_->load(*pending_, "pending.stream");
       pending_.reset();
@@ -241,7 +260,8 @@ class PathTrainer {
   }
 
   /// Saves what every one-shot search has: the strategy's name, the supernet, the
-  /// optimizer, epochs done, epoch reports, trials, the batch stream, torch's generator.
+  /// optimizer, epochs done, epoch reports, trials, where an interrupted epoch stopped, the
+  /// batch stream, torch's generator.
   void save(Checkpoint& c, const std::string& prefix, const char* kind,
             const OneShotResult<S>& progress, std::int64_t epochs_done) const {
     TORCH_CHECK(stream_.has_value() || pending_.has_value(), "saving a '", kind,
@@ -252,6 +272,7 @@ class PathTrainer {
     c.put_int(prefix + ".epochs_done", epochs_done);
     c.put_text(prefix + ".epochs", epoch_lines(progress.epochs));
     c.put_text(prefix + ".history", progress.trials.jsonl());
+    partial_.save(c, prefix + ".partial_epoch");
     if (stream_)
       stream_->save(c, prefix + ".stream");
     else
@@ -273,6 +294,7 @@ class PathTrainer {
     progress.epochs = parse_one_shot_lines<S>(c.get_text(prefix + ".epochs"),
                                               "checkpoint entry '" + prefix + ".epochs'");
     progress.trials = History<S>::parse_jsonl(c.get_text(prefix + ".history"));
+    partial_ = PartialEpoch::load(c, prefix + ".partial_epoch");
     pending_.emplace();
     copy_stream(c, prefix + ".stream", *pending_, "pending.stream");
     stream_.reset();
@@ -286,6 +308,7 @@ class PathTrainer {
   std::unique_ptr<torch::optim::SGD> sgd_;
   std::optional<BatchStream> stream_;
   std::optional<Checkpoint> pending_;  // where a loaded stream was
+  PartialEpoch partial_;               // where an interrupted epoch stopped
 };
 }  // namespace detail
 

@@ -65,19 +65,29 @@ class Spos {
   }
 
   /// The whole search. Resumable as nas::Darts::search: it goes on after the last
-  /// completed epoch or trial (call save() in `callbacks.on_epoch` and `on_trial`).
+  /// completed epoch or trial (call save() in `callbacks.on_epoch` and `on_trial`). Asked to
+  /// stop (`callbacks.stop`), it returns with StopReason::interrupted before its next weight
+  /// step or trial; save() holds where.
   template <objective O = objectives::Accuracy>
   OneShotResult<S> search(const Data& train, const Data& valid,
                           const OneShotCallbacks<S>& callbacks = {}, const O& score = {}) {
     train.check("nas::Spos (training data)");
     valid.check("nas::Spos (validation data)");
     BatchStream& stream = trainer_.start(train);
+    progress_.stop = StopReason::completed;
+    const auto interrupted = [&] {
+      OneShotResult<S> r = progress_;
+      r.stop = StopReason::interrupted;
+      return r;
+    };
     for (std::int64_t epoch = next_epoch_; epoch < options_.epochs; ++epoch) {
       const auto report = trainer_.epoch(
-          stream, epoch, options_.epochs, [&] { return sample<S>(rng_); }, callbacks.on_step);
-      progress_.epochs.push_back(report);
+          stream, epoch, options_.epochs, [&] { return sample<S>(rng_); }, callbacks.on_step,
+          callbacks.stop);
+      if (!report) return interrupted();
+      progress_.epochs.push_back(*report);
       next_epoch_ = epoch + 1;
-      if (callbacks.on_epoch) callbacks.on_epoch(report);
+      if (callbacks.on_epoch) callbacks.on_epoch(*report);
     }
     eval::SharedWeights<S> evaluator(net_, valid,
                                      {.samples = options_.valid_samples, .cost = options_.cost});
@@ -85,15 +95,18 @@ class Spos {
     TrialResult<S> run;
     if (done < options_.trials) {
       // progress_.trials follows the trials as they end, so save() in on_trial holds them
-      TrialCallbacks<S> on{.on_trial = [&](const Trial<S>& t, const Trial<S>& best) {
-        progress_.trials.push(t);
-        if (callbacks.on_trial) callbacks.on_trial(t, best);
-      }};
+      TrialCallbacks<S> on{.on_trial =
+                               [&](const Trial<S>& t, const Trial<S>& best) {
+                                 progress_.trials.push(t);
+                                 if (callbacks.on_trial) callbacks.on_trial(t, best);
+                               },
+                           .stop = callbacks.stop};
       History<S> before = progress_.trials;
       run = run_trials(
           evolution_, evaluator,
           {.trials = options_.trials - done, .round = options_.epochs, .reuse_history = done > 0},
           score, on, std::move(before));
+      if (run.stop == StopReason::interrupted) return interrupted();
     } else {
       run.trials = progress_.trials;
     }

@@ -1,7 +1,8 @@
 #pragma once
 /// @file
 /// What every training loop of nas shares: the loss type and its default, the accuracy count,
-/// the cosine learning-rate schedule, frozen-parameter guards, and nas::NonFiniteLoss.
+/// the cosine learning-rate schedule, frozen-parameter guards, nas::NonFiniteLoss and
+/// nas::Interrupted.
 
 #include <torch/data/example.h>
 #include <torch/nn/functional/loss.h>
@@ -29,7 +30,22 @@ class NonFiniteLoss : public c10::Error {
   using c10::Error::Error;
 };
 
+/// A training loop stopped because its std::stop_token was asked to (nas::run::StopOnSignals turns
+/// SIGTERM and SIGINT into such a request): thrown by loops that return nothing to report a
+/// partial result in (nas::eval::FromScratch); the searches return instead, with
+/// nas::StopReason::interrupted. What the interrupted call had done is discarded; state saved
+/// before it is whole.
+class Interrupted : public c10::Error {
+ public:
+  using c10::Error::Error;
+};
+
 namespace detail {
+/// Throws nas::Interrupted, naming `what` was stopped.
+[[noreturn]] inline void throw_interrupted(const std::string& what) {
+  throw Interrupted(c10::SourceLocation{__func__, __FILE__, static_cast<std::uint32_t>(__LINE__)},
+                    what + " was interrupted (its stop token was asked to stop)");
+}
 /// Throws nas::NonFiniteLoss: `what` (where, and what was not finite), then the fixes.
 [[noreturn]] inline void throw_non_finite(std::string what) {
   what +=
