@@ -25,6 +25,7 @@
 
 #include <cstdio>
 #include <exception>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -157,7 +158,13 @@ int main(int argc, char** argv) {
   app.add_option("--signal-after", s.signal_after)->group("");
   CLI11_PARSE(app, argc, argv);
   // SIGTERM / SIGINT (a scheduler's preemption, Ctrl-C): finish the step, save, exit 75
-  nas::run::StopOnSignals signals;
+  std::optional<nas::run::StopOnSignals> signals;
+  try {
+    signals.emplace();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "nas_search: error: %s\n", first_line(e.what()).c_str());
+    return 1;
+  }
   try {
     s.verbosity = json    ? nas::run::Verbosity::json
                   : quiet ? nas::run::Verbosity::quiet
@@ -165,7 +172,7 @@ int main(int argc, char** argv) {
     const auto given = [&](const char* name) { return app.count(name) > 0; };
     const auto run = nas::run::open_run(s, out, resume, overwrite, given);
     const auto data = nas::run::load_data(run.settings);
-    nas::run::run_session(run, data, signals.token());
+    nas::run::run_session(run, data, signals->token());
     return 0;
   } catch (const nas::run::Preempted& e) {
     std::fprintf(stderr,

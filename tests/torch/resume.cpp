@@ -268,3 +268,41 @@ TEST_CASE("interrupt: ENAS and SPOS stopped by their token mid-epoch or mid-tria
   check_interrupt(make_spos, run, 5);
   check_interrupt(make_spos, run, 15);
 }
+
+TEST_CASE("interrupt: going on in the same object with the one-data search(), and other data") {
+  // search(data) splits its data on every call: the slices are views of the same memory, so the
+  // batch streams go on where the stop left them
+  const auto all = data(128, 1);
+  const auto run = [&](auto& s) {
+    const auto r = s.search(all);
+    return std::pair{strip_seconds(nas::epoch_lines(r.epochs)), r.stop};
+  };
+  torch::manual_seed(7);
+  auto straight = make_gdas();
+  const auto full = run(straight);
+  torch::manual_seed(7);
+  auto s = make_gdas();
+  std::stop_source source;
+  nas::Callbacks<space> callbacks;
+  std::int64_t n = 0;
+  callbacks.on_step = [&](std::int64_t, const nas::StepReport&) {
+    if (++n == 3) source.request_stop();
+  };
+  callbacks.stop = source.get_token();
+  CHECK(s.search(all, callbacks).stop == nas::StopReason::interrupted);
+  const auto rest = run(s);
+  CHECK(rest.second == nas::StopReason::completed);
+  CHECK(rest.first == full.first);
+  // stopped mid-epoch, then called on other data: refused, not silently mixed
+  torch::manual_seed(7);
+  auto t = make_gdas();
+  std::stop_source again;
+  n = 0;
+  callbacks.on_step = [&](std::int64_t, const nas::StepReport&) {
+    if (++n == 3) again.request_stop();
+  };
+  callbacks.stop = again.get_token();
+  CHECK(t.search(all, callbacks).stop == nas::StopReason::interrupted);
+  CHECK_THROWS_WITH_AS((void)t.search(data(128, 5)),
+                       doctest::Contains("the interrupted epoch was on other data"), c10::Error);
+}

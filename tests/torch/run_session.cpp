@@ -230,8 +230,10 @@ TEST_CASE("run::Session: a whole run on data of your own, and a resume of the fi
 }
 
 TEST_CASE("run::StopOnSignals: SIGTERM and SIGINT become a stop request; handlers restored") {
-  struct sigaction before {};
+  struct sigaction before {
+  }, before_int{};
   ::sigaction(SIGTERM, nullptr, &before);
+  ::sigaction(SIGINT, nullptr, &before_int);
   {
     nas::run::StopOnSignals signals;
     CHECK_FALSE(signals.token().stop_requested());
@@ -246,8 +248,11 @@ TEST_CASE("run::StopOnSignals: SIGTERM and SIGINT become a stop request; handler
   }
   struct sigaction after {};
   ::sigaction(SIGTERM, nullptr, &after);
-  const bool restored = after.sa_handler == before.sa_handler;
-  CHECK(restored);  // the previous handler is back
+  struct sigaction after_int {};
+  ::sigaction(SIGINT, nullptr, &after_int);
+  const bool restored =
+      after.sa_handler == before.sa_handler && after_int.sa_handler == before_int.sa_handler;
+  CHECK(restored);  // the previous handlers are back
   {
     nas::run::StopOnSignals again;  // a new one starts afresh
     CHECK(nas::run::StopOnSignals::signal() == 0);

@@ -70,11 +70,17 @@ class BatchStream {
   }
   /// Batches in one pass (the last may be smaller).
   [[nodiscard]] std::int64_t batches() const { return (data_.size() + batch_ - 1) / batch_; }
-  /// Whether this stream draws batches of `batch_size` from `data` itself (the same tensors,
-  /// not equal ones): a search called again on the same data goes on with this stream.
+  /// Whether this stream draws batches of `batch_size` from `data` itself: views of the same
+  /// memory with the same shape (a slice taken again counts; an equal copy does not). A search
+  /// called again on the same data goes on with this stream.
   [[nodiscard]] bool draws_from(const Data& data, std::int64_t batch_size) const {
-    return batch_ == batch_size && data_.inputs.is_same(data.inputs) &&
-           data_.targets.is_same(data.targets);
+    const auto same = [](const torch::Tensor& a, const torch::Tensor& b) {
+      return a.defined() && b.defined() && a.data_ptr() == b.data_ptr() && a.sizes() == b.sizes() &&
+             a.strides() == b.strides() && a.scalar_type() == b.scalar_type() &&
+             a.device() == b.device();
+    };
+    return batch_ == batch_size && same(data_.inputs, data.inputs) &&
+           same(data_.targets, data.targets);
   }
   /// Saves where the stream is (the pass's order and position) as entries `<prefix>.*`.
   void save(Checkpoint& c, const std::string& prefix) const {

@@ -51,7 +51,9 @@ class Preempted : public std::runtime_error {
 ///
 /// The handler only stores the signal and writes a byte to a pipe (both async-signal-safe); a
 /// watcher thread reads the pipe and asks the stop source, so no code runs in signal context.
-/// One object at a time per process; the previous handlers are restored on destruction.
+/// One object at a time per process; the previous handlers are restored on destruction. A signal
+/// ignored when the object is made (SIG_IGN, as a non-interactive shell sets SIGINT for its
+/// background jobs) stays ignored.
 ///
 /// ```
 /// nas::run::StopOnSignals signals;
@@ -72,30 +74,41 @@ class StopOnSignals {
     // the handler must never block: a full pipe (thousands of signals) drops the byte
     ::fcntl(pipe_[1], F_SETFL, ::fcntl(pipe_[1], F_GETFL) | O_NONBLOCK);
     write_end_ = pipe_[1];
-    watcher_ = std::thread([this] {
-      char byte = 0;
-      while (true) {
-        const auto n = ::read(pipe_[0], &byte, 1);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0 || byte == 0) return;  // closed, or woken by the destructor
-        source_.request_stop();
-      }
-    });
+    try {
+      watcher_ = std::thread([this] {
+        char byte = 0;
+        while (true) {
+          const auto n = ::read(pipe_[0], &byte, 1);
+          if (n < 0 && errno == EINTR) continue;
+          if (n <= 0 || byte == 0) return;  // closed, or woken by the destructor
+          source_.request_stop();
+        }
+      });
+    } catch (...) {
+      ::close(pipe_[0]);
+      ::close(pipe_[1]);
+      write_end_ = -1;
+      active_ = false;
+      throw;
+    }
     for (const int sig : {SIGTERM, SIGINT}) {
+      struct sigaction old {};
+      ::sigaction(sig, nullptr, &old);
+      // a signal the parent set to be ignored stays ignored (POSIX convention: a background job
+      // of a non-interactive shell ignores SIGINT)
+      if (old.sa_handler == SIG_IGN) continue;
       struct sigaction action {};
       action.sa_handler = &StopOnSignals::handle;
       sigemptyset(&action.sa_mask);
       action.sa_flags = static_cast<int>(static_cast<unsigned>(SA_RESTART) | SA_RESETHAND);
-      struct sigaction old {};
-      ::sigaction(sig, &action, &old);
-      previous_.emplace_back(sig, old);
+      if (::sigaction(sig, &action, nullptr) == 0) previous_.emplace_back(sig, old);
     }
   }
   StopOnSignals(const StopOnSignals&) = delete;
   StopOnSignals& operator=(const StopOnSignals&) = delete;
   ~StopOnSignals() {
     for (const auto& [sig, old] : previous_) ::sigaction(sig, &old, nullptr);
-    write_end_ = -1;
+    write_end_ = -1;  // a handler still running on another thread writes nowhere from here on
     const char zero = 0;
     (void)!::write(pipe_[1], &zero, 1);
     if (watcher_.joinable()) watcher_.join();
@@ -126,16 +139,21 @@ class StopOnSignals {
 
  private:
   static void handle(int sig) {
-    if (caught_ == 0) caught_ = sig;
-    const int fd = write_end_;
+    const int saved_errno = errno;
+    int none = 0;
+    (void)caught_.compare_exchange_strong(none, sig);
+    const int fd = write_end_.load();
     if (fd >= 0) {
       const char one = 1;
       (void)!::write(fd, &one, 1);
     }
+    errno = saved_errno;
   }
 
-  static inline volatile std::sig_atomic_t caught_ = 0;
-  static inline volatile std::sig_atomic_t write_end_ = -1;
+  // lock-free atomics: the handler may run on any thread (LibTorch's workers included)
+  static inline std::atomic<int> caught_{0};
+  static inline std::atomic<int> write_end_{-1};
+  static_assert(std::atomic<int>::is_always_lock_free);
   static inline std::atomic<bool> active_{false};
   int pipe_[2] = {-1, -1};
   std::stop_source source_;

@@ -82,10 +82,15 @@ class Bilevel {
     // the streams of an earlier call on the same data go on where they are (an interrupted
     // search called again); after load(), they start where the checkpoint says
     const auto batch = options_.weights.batch_size;
-    if (pending_ || !train_stream_ || !train_stream_->draws_from(train, batch))
+    const bool same = train_stream_ && valid_stream_ && train_stream_->draws_from(train, batch) &&
+                      valid_stream_->draws_from(valid, batch);
+    TORCH_CHECK(pending_ || same || partial_.steps == 0, Derived::display_name,
+                ": the interrupted epoch was on other data; call search() again with the same "
+                "training and validation data, or load() a checkpoint");
+    if (pending_ || !same) {
       train_stream_.emplace(train, batch);
-    if (pending_ || !valid_stream_ || !valid_stream_->draws_from(valid, batch))
       valid_stream_.emplace(valid, batch);
+    }
     if (pending_) {
       train_stream_->load(*pending_, "pending.train_stream");
       valid_stream_->load(*pending_, "pending.valid_stream");

@@ -259,8 +259,11 @@ struct PartialEpoch {
         at = end + 1;
       }
     });
-    TORCH_CHECK(v.size() == 9 && v[0] >= 0 && v[1] >= 0 && v[1] <= v[0], "checkpoint entry '", key,
-                "' is corrupt (a partial epoch needs 9 numbers)");
+    const auto count = [](double d) { return d >= 0.0 && d < 1e15 && std::floor(d) == d; };
+    TORCH_CHECK(v.size() == 9 && count(v[0]) && count(v[1]) && v[1] <= v[0] && count(v[5]) &&
+                    count(v[6]) && count(v[7]) && count(v[8]) && std::isfinite(v[2]),
+                "checkpoint entry '", key,
+                "' is corrupt (a partial epoch: 9 numbers, counts whole and non-negative)");
     const auto i = [](double d) { return static_cast<std::int64_t>(d); };
     p.steps = i(v[0]);
     p.skipped = i(v[1]);

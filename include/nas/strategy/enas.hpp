@@ -105,7 +105,6 @@ class Enas {
     TrialCallbacks<S> trial_callbacks{.on_trial = callbacks.on_trial};
     result.stop = StopReason::completed;
     for (std::int64_t epoch = next_epoch_; epoch < options_.epochs; ++epoch) {
-      const auto start = std::chrono::steady_clock::now();
       // stopped during the weight steps: save() holds them; the controller's steps of this
       // epoch run in full once it goes on (they are short: a validation batch per child)
       auto trained = trainer_.epoch(
@@ -115,7 +114,8 @@ class Enas {
         result.stop = StopReason::interrupted;
         return result;
       }
-      OneShotEpoch<S> report = *trained;
+      OneShotEpoch<S> report = *trained;  // its seconds: the weight steps', before a stop too
+      const auto controller_start = std::chrono::steady_clock::now();
       double reward_sum = 0.0;
       std::size_t rewards = 0;
       for (std::size_t step = 0; step < options_.controller_steps; ++step) {
@@ -138,8 +138,9 @@ class Enas {
       report.baseline = reinforce_.baseline();
       report.entropy = reinforce_.last_update().entropy;
       report.genotype = reinforce_.controller()->greedy();
-      report.seconds =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      report.seconds +=
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - controller_start)
+              .count();
       result.epochs.push_back(report);
       next_epoch_ = epoch + 1;
       if (callbacks.on_epoch) callbacks.on_epoch(report);

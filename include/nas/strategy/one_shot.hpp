@@ -250,8 +250,11 @@ class PathTrainer {
   /// call's on the same data, or new.
   BatchStream& start(const Data& train) {
     // an earlier call's stream on the same data goes on (an interrupted search called again)
-    if (pending_ || !stream_ || !stream_->draws_from(train, options_.batch_size))
-      stream_.emplace(train, options_.batch_size);
+    const bool same = stream_ && stream_->draws_from(train, options_.batch_size);
+    TORCH_CHECK(pending_ || same || partial_.steps == 0,
+                "a one-shot search: the interrupted epoch was on other data; call search() again "
+                "with the same training data, or load() a checkpoint");
+    if (pending_ || !same) stream_.emplace(train, options_.batch_size);
     if (pending_) {
       stream_->load(*pending_, "pending.stream");
       pending_.reset();
@@ -295,6 +298,8 @@ class PathTrainer {
                                               "checkpoint entry '" + prefix + ".epochs'");
     progress.trials = History<S>::parse_jsonl(c.get_text(prefix + ".history"));
     partial_ = PartialEpoch::load(c, prefix + ".partial_epoch");
+    TORCH_CHECK(partial_.steps == 0 || done < planned_epochs, "checkpoint entry '", prefix,
+                ".partial_epoch' continues an epoch after the last");
     pending_.emplace();
     copy_stream(c, prefix + ".stream", *pending_, "pending.stream");
     stream_.reset();

@@ -26,7 +26,8 @@ namespace detail {
 /// Writes `bytes` to `path` atomically: to `path` + ".tmp" first, written in full, flushed to the
 /// disk (fsync) and closed, then renamed over `path` (a rename within one folder is atomic on
 /// POSIX file systems) and the folder flushed, so a reader, or a run killed while writing, never
-/// sees half a file.
+/// sees half a file. (The folder's flush is best effort and not reported: not every file system
+/// lets a folder be opened for it.)
 ///
 /// When any of it fails (no space left, a read-only or removed folder, a quota, an I/O error,
 /// including one reported only by fsync or close), the temporary file is removed, `path` is left
@@ -63,8 +64,12 @@ inline void write_atomically(const std::filesystem::path& path, std::string_view
     if (n == 0) fail("writing", EIO, fd);
     done += static_cast<std::size_t>(n);
   }
-  if (::fsync(fd) != 0 && errno != EINVAL) fail("flushing", errno, fd);
-  if (::close(fd) != 0) fail("closing", errno, -1);
+  int synced = 0;
+  while ((synced = ::fsync(fd)) != 0 && errno == EINTR) {
+  }
+  if (synced != 0 && errno != EINVAL) fail("flushing", errno, fd);  // EINVAL: cannot sync (a pipe)
+  // EINTR from close: Linux has closed the descriptor anyway, and the data was synced above
+  if (::close(fd) != 0 && errno != EINTR) fail("closing", errno, -1);
   if (::rename(tmp.c_str(), path.c_str()) != 0) fail("renaming", errno, -1);
   // the rename itself reaches the disk with the folder (best effort: not every file system
   // lets a folder be opened for fsync)

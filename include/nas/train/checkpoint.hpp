@@ -224,7 +224,7 @@ class Checkpoint {
   /// The checkpoint file's format: 2 frames the archive with a header line ("nas-checkpoint 2
   /// nas <version> bytes <n> crc32 <hex>", the CRC-32 of the header before it and of the
   /// archive) so that a truncated, extended or bit-flipped file is refused by name before any of
-  /// it is read; 1 (nas 0.1.0 before it) is the bare archive, still read.
+  /// it is read; 1 (nas 0.1.0) is the bare archive, still read.
   static constexpr std::int64_t format = 2;
 
   /// The file's bytes: the header line, then torch's archive of every entry.
@@ -259,6 +259,8 @@ class Checkpoint {
   /// match), of a newer format, or not a nas checkpoint; nothing is read into any state then.
   [[nodiscard]] static Checkpoint load(const std::filesystem::path& path) {
     TORCH_CHECK(std::filesystem::exists(path), "no checkpoint at '", path.string(), "'");
+    TORCH_CHECK(!std::filesystem::is_directory(path), "'", path.string(),
+                "' is a folder, not a checkpoint file");
     std::ifstream is(path, std::ios::binary);
     TORCH_CHECK(is.good(), "cannot read the checkpoint '", path.string(), "'");
     std::ostringstream content;
@@ -298,6 +300,11 @@ class Checkpoint {
       readable(e);
     }
     TORCH_CHECK(nas_file, quoted, " is not a nas checkpoint");
+    TORCH_CHECK(inner_format.numel() == 1 && inner_format.scalar_type() == torch::kLong &&
+                    inner_format.item<std::int64_t>() >= 1 &&
+                    inner_format.item<std::int64_t>() <= format,
+                quoted, " is not a nas checkpoint of a format this nas reads (1 to ", format, ")");
+    std::vector<std::pair<std::string, c10::IValue>> values;
     try {
       for (const auto& key : in.keys()) {
         if (key == "nas_checkpoint_version") continue;
@@ -308,15 +315,15 @@ class Checkpoint {
         } else {
           c10::IValue v;
           in.read(key, v);
-          TORCH_CHECK(v.isString(), quoted, ": entry '", key, "' is corrupt");
-          if (key.starts_with("text."))
-            c.texts_[key] = v.toStringRef();
-          else
-            c.archives_[key] = v.toStringRef();
+          values.emplace_back(key, std::move(v));
         }
       }
     } catch (const std::exception& e) {
       readable(e);
+    }
+    for (auto& [key, v] : values) {
+      TORCH_CHECK(v.isString(), quoted, ": entry '", key, "' is corrupt");
+      (key.starts_with("text.") ? c.texts_ : c.archives_)[key] = v.toStringRef();
     }
     return c;
   }
