@@ -18,6 +18,13 @@
 //   nas_search --strategy darts --space darts --preset full --data cifar10 --data-dir D
 //   nas_search --resume runs/demo                  # after a kill
 //
+// And the everyday verbs (docs/tools.md; each with --help):
+//   nas_search count --space darts --genotype darts_v2 --channels 36 --layers 20
+//   nas_search convert --space nb201 --genotype '|nor_conv_3x3~0|+|...|' --to json
+//   nas_search draw --space darts --genotype-file runs/x/genotype.txt --out cells/
+//   nas_search train --space nb201 --genotype-file G --epochs 4 --save net.pt
+//   nas_search evaluate --network net.pt
+//
 // Exit codes: 0 done; 1 an error (one line naming it); 3 a non-finite loss (the last checkpoint
 // is intact); 75 stopped by SIGTERM or SIGINT after saving its checkpoint (a scheduler's
 // preemption: resume it).
@@ -31,12 +38,72 @@
 
 #include <nas/nas.hpp>
 #include <nas/run/program.hpp>
+#include <nas/run/tools.hpp>
 
 namespace {
 
 std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
 
 std::vector<std::string> names(const auto& list) { return {std::begin(list), std::end(list)}; }
+
+// The options every verb that names a genotype takes.
+struct GenotypeArgs {
+  std::string space = "nb201";
+  std::string text;
+  std::string file;
+  void add(CLI::App& app) {
+    app.add_option("--space", space, "nb201, darts or mobile")
+        ->capture_default_str()
+        ->check(CLI::IsMember(names(nas::run::space_names)));
+    app.add_option("--genotype", text,
+                   "the genotype: DARTS text, NAS-Bench-201 text, JSON, or a published one by "
+                   "name (darts space: darts_v1, darts_v2, pc_darts)");
+    app.add_option("--genotype-file", file, "a file holding the genotype (e.g. genotype.txt)");
+  }
+  [[nodiscard]] std::string genotype() const { return nas::run::genotype_argument(text, file); }
+};
+
+void add_size(CLI::App& app, nas::run::NetworkSize& size, bool image_size) {
+  app.add_option("--layers", size.layers,
+                 "cells (nb201: per stage) [darts 8, nb201 5; mobile: unused]")
+      ->check(CLI::Range(1, 1000));
+  app.add_option("--channels", size.channels, "channels of the first cells [16]")
+      ->check(CLI::Range(2, 4096));
+  app.add_flag("--auxiliary", size.auxiliary, "darts: with DARTS's auxiliary head");
+  if (!image_size) return;
+  app.add_option("--classes", size.classes, "classifier outputs")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000000));
+  app.add_option("--input-channels", size.input_channels, "image channels")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 4096));
+  app.add_option("--height", size.height, "image height [32; mobile 224]")
+      ->check(CLI::Range(1, 100000));
+  app.add_option("--width", size.width, "image width [the height]")->check(CLI::Range(1, 100000));
+}
+
+void add_data(CLI::App& app, nas::run::Settings& s) {
+  app.add_option("--data", s.data, "fashion-mnist, cifar10 or idx")
+      ->capture_default_str()
+      ->check(CLI::IsMember(names(nas::run::data_names)));
+  app.add_option("--data-dir", s.data_dir, "folder of the data files");
+}
+
+// Runs a verb: errors as one message (a malformed genotype's with its position and excerpt).
+int verb(const char* name, auto&& body) {
+  try {
+    body();
+    return 0;
+  } catch (const nas::ParseError& e) {
+    std::fprintf(stderr, "nas_search %s: error: %s\n", name, e.what());
+  } catch (const c10::Error& e) {
+    std::fprintf(stderr, "nas_search %s: error: %s\n", name,
+                 first_line(e.what_without_backtrace()).c_str());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "nas_search %s: error: %s\n", name, first_line(e.what()).c_str());
+  }
+  return 1;
+}
 
 }  // namespace
 
@@ -156,7 +223,129 @@ int main(int argc, char** argv) {
   app.add_option("--die-after", s.die_after)->group("");
   // tests only: SIGTERM to itself at this step or trial (as a scheduler's preemption would)
   app.add_option("--signal-after", s.signal_after)->group("");
+
+  // ---- the verbs (docs/tools.md)
+  app.require_subcommand(0, 1);
+  GenotypeArgs g;
+  nas::run::NetworkSize size;
+  std::string to = "json", prefix = "cell_", network;
+  nas::run::TrainOptions train;
+  nas::run::Settings data_settings;
+  auto* count = app.add_subcommand(
+      "count", "parameters and multiply-adds of a genotype at a size (as DARTS counts them)");
+  g.add(*count);
+  add_size(*count, size, true);
+  count->add_flag("--json", json, "print one JSON object");
+  auto* convert = app.add_subcommand(
+      "convert", "write a genotype as DARTS text, NAS-Bench-201 text or JSON (read: any of them)");
+  GenotypeArgs gc;
+  gc.add(*convert);
+  convert->add_option("--to", to, "darts, nb201 or json")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"darts", "nb201", "json"}));
+  auto* draw = app.add_subcommand(
+      "draw", "a genotype's cells as Graphviz DOT (and SVG when Graphviz is installed)");
+  GenotypeArgs gd;
+  gd.add(*draw);
+  draw->add_option("--out", prefix, "file prefix: <out><cell>.dot, <out><cell>.svg")
+      ->capture_default_str();
+  auto* train_cmd = app.add_subcommand(
+      "train", "train a genotype from scratch on real data, test it, and optionally save it");
+  GenotypeArgs gt;
+  gt.add(*train_cmd);
+  add_size(*train_cmd, train.size, false);
+  add_data(*train_cmd, data_settings);
+  train_cmd->add_option("--epochs", train.epochs, "training epochs")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
+  train_cmd->add_option("--train", train.train, "training images (the first ones)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10000000));
+  train_cmd->add_option("--test", train.test, "test images scored (the first ones) [all]")
+      ->check(CLI::Range(1, 10000000));
+  train_cmd->add_option("--batch", train.batch, "batch size")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 65536));
+  train_cmd->add_option("--lr", train.lr, "SGD learning rate, cosine-annealed")
+      ->capture_default_str()
+      ->check(CLI::Range(1e-9, 1e9));
+  train_cmd->add_option("--seed", train.seed, "seed of initialization and data order")
+      ->capture_default_str();
+  train_cmd->add_option("--device", train.device, "cpu or cuda")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"cpu", "cuda"}));
+  train_cmd->add_option("--save", train.save,
+                        "export the trained network here (torch.load opens it; docs/export.md)");
+  train_cmd->add_flag("--json", json, "print one JSON object");
+  auto* evaluate =
+      app.add_subcommand("evaluate", "test a network that train --save exported on real data");
+  std::int64_t test_images = 0;
+  std::string eval_space;
+  evaluate->add_option("--network", network, "the network file")->required();
+  evaluate->add_option("--space", eval_space, "nb201, darts or mobile [found from the file]")
+      ->check(CLI::IsMember(names(nas::run::space_names)));
+  add_data(*evaluate, data_settings);
+  evaluate->add_option("--test", test_images, "test images scored (the first ones) [all]")
+      ->check(CLI::Range(1, 10000000));
+  evaluate->add_option("--device", train.device, "cpu or cuda")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"cpu", "cuda"}));
+  evaluate->add_flag("--json", json, "print one JSON object");
   CLI11_PARSE(app, argc, argv);
+
+  const auto print_result = [&](const char* what, const nas::run::TestResult& r) {
+    if (json)
+      std::printf(
+          "{\"genotype\": \"%s\", \"test_accuracy\": %.6f, \"test_loss\": %.6f, "
+          "\"parameters\": %lld, \"test_images\": %lld, \"seconds\": %.3f}\n",
+          r.genotype.c_str(), r.accuracy, r.loss, static_cast<long long>(r.parameters),
+          static_cast<long long>(r.images), r.seconds);
+    else
+      std::printf("%s\ntest accuracy %.4f (loss %.4f) on %lld images; %lld parameters; %s %.1f s\n",
+                  r.genotype.c_str(), r.accuracy, r.loss, static_cast<long long>(r.images),
+                  static_cast<long long>(r.parameters), what, r.seconds);
+  };
+  if (*count)
+    return verb("count", [&] {
+      const auto c = nas::run::count(g.space, g.genotype(), size);
+      if (json)
+        std::printf(
+            "{\"genotype\": \"%s\", \"parameters\": %lld, \"multiply_adds\": %lld, "
+            "\"height\": %lld, \"width\": %lld}\n",
+            c.genotype.c_str(), static_cast<long long>(c.cost.parameters),
+            static_cast<long long>(c.cost.multiply_adds), static_cast<long long>(c.height),
+            static_cast<long long>(c.width));
+      else
+        std::printf("%s\nparameters %lld (%.3f M), multiply-adds %lld (%.1f M) on %lldx%lld\n",
+                    c.genotype.c_str(), static_cast<long long>(c.cost.parameters),
+                    static_cast<double>(c.cost.parameters) / 1e6,
+                    static_cast<long long>(c.cost.multiply_adds),
+                    static_cast<double>(c.cost.multiply_adds) / 1e6,
+                    static_cast<long long>(c.height), static_cast<long long>(c.width));
+    });
+  if (*convert)
+    return verb("convert", [&] {
+      std::printf("%s\n", nas::run::convert(gc.space, gc.genotype(), to).c_str());
+    });
+  if (*draw)
+    return verb("draw", [&] {
+      for (const auto& f : nas::run::draw(gd.space, gd.genotype(), prefix))
+        std::printf("%s\n", f.string().c_str());
+    });
+  if (*train_cmd)
+    return verb("train", [&] {
+      const auto text = gt.genotype();
+      const auto data = nas::run::load_data(data_settings);
+      const auto r = nas::run::train_genotype(gt.space, text, data, train);
+      print_result("training", r);
+      if (!train.save.empty() && !json) std::printf("saved %s\n", train.save.c_str());
+    });
+  if (*evaluate)
+    return verb("evaluate", [&] {
+      const auto data = nas::run::load_data(data_settings);
+      print_result("scoring", nas::run::evaluate_network(network, data, test_images, eval_space,
+                                                         train.device));
+    });
   // SIGTERM / SIGINT (a scheduler's preemption, Ctrl-C): finish the step, save, exit 75
   std::optional<nas::run::StopOnSignals> signals;
   try {

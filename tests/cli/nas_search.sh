@@ -294,12 +294,68 @@ assert "trial" in events and "final" in events and events[-1] == "summary", even
 ' "$WORK/json.out" && echo "ok: json (every line parses)" || fail "json: not JSON lines"
 }
 
+# The verbs: count, convert, draw, train, evaluate; each with --help, and a malformed genotype
+# refused with its position.
+verb_cases() {
+  local out="$WORK/verbs"
+  mkdir -p "$out"
+  local v
+  for v in count convert draw train evaluate; do
+    "$BIN" "$v" --help > "$out/$v.help" 2>&1 && grep -q -- "--" "$out/$v.help" ||
+      fail "verb $v: --help failed"
+  done
+  # DARTS V2 at the published size: DARTS reports 3.3 M parameters (3,349,342 in its code)
+  "$BIN" count --space darts --genotype darts_v2 --channels 36 --layers 20 --json > "$out/count" 2>&1 ||
+    fail "count: $(cat "$out/count")"
+  grep -q '"parameters": 3349342' "$out/count" && echo "ok: count darts_v2 (3349342 parameters)" ||
+    fail "count darts_v2: $(cat "$out/count")"
+  # the same genotype through every form and back
+  local nb='|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|'
+  "$BIN" convert --space nb201 --genotype "$nb" --to json > "$out/g.json" 2>&1 || fail "convert to json"
+  "$BIN" convert --space nb201 --genotype-file "$out/g.json" --to darts > "$out/g.darts" 2>&1 ||
+    fail "convert json to darts: $(cat "$out/g.darts")"
+  "$BIN" convert --space nb201 --genotype "$(cat "$out/g.darts")" --to nb201 > "$out/g.nb201" 2>&1 ||
+    fail "convert darts to nb201: $(cat "$out/g.nb201")"
+  [[ $(cat "$out/g.nb201") == "$nb" ]] && echo "ok: convert nb201 -> json -> darts -> nb201" ||
+    fail "convert round trip: $(cat "$out/g.nb201") != $nb"
+  "$BIN" draw --space darts --genotype darts_v2 --out "$out/cell_" > "$out/draw" 2>&1 ||
+    fail "draw: $(cat "$out/draw")"
+  [[ -s $out/cell_normal.dot && -s $out/cell_reduce.dot ]] && echo "ok: draw darts_v2" ||
+    fail "draw: no DOT files"
+  # malformed genotypes: the position named, with the text around it
+  error_case verb-bad-op 'at offset 1 \(line 1, column 2\): unknown op .no_such_op.' count --space nb201 --genotype '|no_such_op~0|+|'
+  error_case verb-bad-darts 'cannot read .*offset' convert --space darts --genotype "Genotype(normal=[('sep_conv_3x3', 0)"
+  error_case verb-bad-json 'cannot read .*offset' convert --space nb201 --genotype '{"cells": ['
+  error_case verb-no-genotype 'give the genotype as --genotype TEXT or --genotype-file FILE' count --space nb201
+  error_case verb-missing-file "genotype-file: '.*/nope.txt' is not a file" count --space nb201 --genotype-file "$out/nope.txt"
+  error_case verb-nb201-text-for-darts 'do not fit NAS-Bench-201 text' convert --space darts --genotype darts_v2 --to nb201
+  # train a genotype on IDX data, save it, evaluate the saved network: the same test accuracy
+  make_idx "$out/data" none
+  "$BIN" train --space nb201 --genotype "$nb" --data idx --data-dir "$out/data" --epochs 1 \
+    --train 256 --test 128 --channels 4 --layers 1 --save "$out/net.pt" --json > "$out/train" 2>&1 ||
+    fail "train: $(cat "$out/train")"
+  "$BIN" evaluate --network "$out/net.pt" --data idx --data-dir "$out/data" --test 128 --json \
+    > "$out/eval" 2>&1 || fail "evaluate: $(cat "$out/eval")"
+  python3 -c '
+import json, sys
+t, e = (json.load(open(f)) for f in sys.argv[1:3])
+assert t["test_accuracy"] == e["test_accuracy"] and t["parameters"] == e["parameters"], (t, e)
+' "$out/train" "$out/eval" && echo "ok: train --save, then evaluate: the same test accuracy" ||
+    fail "train/evaluate disagree: $(cat "$out/train") / $(cat "$out/eval")"
+  head -c 1000 "$out/net.pt" > "$out/cut.pt"
+  error_case verb-evaluate-truncated "is not a file torch.save or nas::export_network wrote" \
+    evaluate --network "$out/cut.pt" --data idx --data-dir "$out/data"
+  error_case verb-evaluate-wrong-space "genotype this space cannot read" \
+    evaluate --network "$out/net.pt" --space darts --data idx --data-dir "$out/data" --test 128
+}
+
 run_all() {
   resume_cases
   error_cases
   nan_cases
   fault_cases
   json_cases
+  verb_cases
 }
 
 if [[ $# -gt 0 ]]; then

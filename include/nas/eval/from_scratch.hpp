@@ -104,7 +104,18 @@ class FromScratch {
     valid_ = resize(valid);
   }
 
+  /// Trains the architecture (as seeded) and scores it on the validation data, with its costs.
   Metrics operator()(const Genotype<S>& genotype) {
+    Network<S> net = train(genotype);
+    Metrics m = validate(net);
+    detail::add_costs(m, genotype, options_.cost, options_.stack, valid_.inputs.size(2),
+                      valid_.inputs.size(3), options_.device);
+    return m;
+  }
+
+  /// The trained network operator() scores (on `options().device`, in training mode): for a
+  /// user who keeps it (nas::export_network).
+  [[nodiscard]] Network<S> train(const Genotype<S>& genotype) {
     genotype.validate();
     detail::SeedScope seed(options_.seed);
     Network<S> net(genotype, options_.stack);
@@ -137,11 +148,11 @@ class FromScratch {
         torch::nn::utils::clip_grad_norm_(net->parameters(), options_.grad_clip);
       sgd.step();
     }
-    Metrics m = validate(net);
-    detail::add_costs(m, genotype, options_.cost, options_.stack, valid_.inputs.size(2),
-                      valid_.inputs.size(3), options_.device);
-    return m;
+    return net;
   }
+
+  /// Accuracy and loss of `net` on the validation data (eval mode; costs not counted).
+  [[nodiscard]] Metrics score(Network<S>& net) { return validate(net); }
 
   [[nodiscard]] const FromScratchOptions& options() const noexcept { return options_; }
   /// The training data the children see (after data_fraction and resolution).

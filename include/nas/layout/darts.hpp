@@ -105,6 +105,104 @@ struct Darts {
   static constexpr bool accepts = detail::darts_accepts<S>();
   static constexpr bool track_running_stats_in_search = true;
 
+  /// What nas::StateNames::reference follows: DARTS's reference code, `model.py`'s
+  /// `NetworkCIFAR` (Skeleton::darts_cifar) and `NetworkImageNet` (Skeleton::darts_imagenet).
+  static constexpr std::string_view reference_code = "DARTS model.py";
+
+  /// The name DARTS's `model.py` gives the tensor nas names `name` in `net` (a nas::Network on
+  /// this layout; nas::state_dict). The stems, `classifier` and the cells' FactorizedReduce keep
+  /// their names; ReLUConvBN's `conv`, `bn` are `op.1`, `op.2`; the auxiliary head's layers are
+  /// `features.<i>` and its last linear layer `classifier`; a cell's kept ops are `_ops.<k>`, `k`
+  /// counting them in the order the cell built them (the order of the (op, input) pairs of
+  /// nas::to_darts), inside them SepConv's two blocks `op.1`-`op.3` and `op.5`-`op.7`, DilConv's
+  /// `op.1`-`op.3`, `conv_7x1_1x7`'s `op.1`-`op.3`, a stride-2 skip_connect's FactorizedReduce
+  /// without its `reduce.` level. The names inside an op of a user's own stay as nas gives them.
+  template <class Net>
+  [[nodiscard]] static std::string reference_name(const Net& net, std::string_view name) {
+    const auto starts = [](std::string_view s, std::string_view p) { return s.starts_with(p); };
+    const auto head_and_rest = [](std::string_view s) {
+      const auto dot = s.find('.');
+      return std::pair{s.substr(0, dot),
+                       dot == std::string_view::npos ? std::string_view{} : s.substr(dot + 1)};
+    };
+    std::string out;
+    if (starts(name, "auxiliary_head.")) {
+      const auto [index, rest] = head_and_rest(name.substr(15));
+      const auto& head = net.skeleton().auxiliary_head;
+      const bool last = head && index == std::to_string(head->size() - 1);
+      out = last ? "auxiliary_head.classifier." : "auxiliary_head.features.";
+      if (!last) {
+        out += index;
+        out += '.';
+      }
+      out += rest;
+      return out;
+    }
+    if (!starts(name, "cells.")) return std::string(name);
+    const auto [position, in_cell] = head_and_rest(name.substr(6));
+    out = "cells.";
+    out += position;
+    out += '.';
+    const auto [child, rest] = head_and_rest(in_cell);
+    // ReLUConvBN's Sequential(ReLU, Conv2d, BatchNorm2d) in model.py
+    const auto relu_conv_bn = [&](std::string_view inner) {
+      const auto [module, tensor] = head_and_rest(inner);
+      if (module == "conv") return "op.1." + std::string(tensor);
+      if (module == "bn") return "op.2." + std::string(tensor);
+      return std::string(inner);
+    };
+    const std::size_t cell = static_cast<std::size_t>(std::stoul(std::string(position)));
+    if (starts(child, "preprocess")) {
+      // preprocess0 after a reduction (and of the first ImageNet cell) is a FactorizedReduce,
+      // whose names model.py shares; the others are ReLUConvBN
+      const Stack& s = net.stack();
+      const bool factorized =
+          child == "preprocess0" &&
+          (cell == 0 ? s.skeleton == Skeleton::darts_imagenet
+                     : skeleton::is_reduction(s, static_cast<std::int64_t>(cell) - 1));
+      out += child;
+      out += '.';
+      out += factorized ? std::string(rest) : relu_conv_bn(rest);
+      return out;
+    }
+    if (!starts(child, "edge_")) return std::string(name);
+    // the op's index among the cell's kept ops, in the order they were registered
+    std::size_t k = 0;
+    for (const auto& c : net.cells()->ptr(cell)->named_children()) {
+      if (c.key() == child) break;
+      if (c.key().starts_with("edge_")) ++k;
+    }
+    out += "_ops." + std::to_string(k) + ".";
+    // the op name: what follows edge_<from>_<to>_
+    std::string_view op = child.substr(5);
+    op = op.substr(op.find('_') + 1);
+    op = op.substr(op.find('_') + 1);
+    const auto [module, tensor] = head_and_rest(rest);
+    const auto mapped =
+        [&](std::initializer_list<std::pair<std::string_view, std::string_view>> table)
+        -> std::string {
+      for (const auto& [ours, theirs] : table)
+        if (module == ours) return std::string(theirs) + "." + std::string(tensor);
+      return std::string(rest);
+    };
+    if (starts(op, "sep_conv_"))
+      out += mapped({{"depthwise_1", "op.1"},
+                     {"pointwise_1", "op.2"},
+                     {"bn_1", "op.3"},
+                     {"depthwise_2", "op.5"},
+                     {"pointwise_2", "op.6"},
+                     {"bn_2", "op.7"}});
+    else if (starts(op, "dil_conv_"))
+      out += mapped({{"depthwise", "op.1"}, {"pointwise", "op.2"}, {"bn", "op.3"}});
+    else if (starts(op, "conv_7x1_1x7"))
+      out += mapped({{"conv_1x7", "op.1"}, {"conv_7x1", "op.2"}, {"bn", "op.3"}});
+    else if (starts(op, "skip_connect") && module == "reduce")
+      out += tensor;
+    else
+      out += rest;
+    return out;
+  }
+
   struct skeleton {
     torch::nn::Sequential stem0{nullptr};
     torch::nn::Sequential stem1{nullptr};
