@@ -96,6 +96,18 @@ int main(int argc, char** argv) {
     io.insert(std::string("nb201_logits"), nb201_logits);
     write_bytes(dir / "io.pt", nas::torch_save_bytes(c10::IValue(io)));
 
+    {
+      // docs/export.md: DARTS V2 at its published size, out and back
+      const std::filesystem::path file = dir / "darts_v2.pt";
+      nas::Network<nas::spaces::darts> net(
+          nas::genotypes::darts_v2, nas::Stack{.layers = 20, .channels = 36, .auxiliary = true});
+      nas::export_network(net, file);                              // atomic write
+      auto again = nas::import_network<nas::spaces::darts>(file);  // eval mode, on the CPU
+      nas::load_state_dict(net, file);  // or a plain dict of tensors Python saved
+      std::printf("darts_v2.pt: %lld parameters, %zu tensors\n",
+                  static_cast<long long>(nas::parameter_count(*again)),
+                  nas::state_dict(again).size());
+    }
     const auto names = nas::state_dict(darts);
     std::printf("darts.pt: %zu tensors in DARTS's names, e.g. %s, %s\n", names.size(),
                 names.front().first.c_str(), names[names.size() / 2].first.c_str());
