@@ -106,7 +106,11 @@ class FromScratch {
 
   /// Trains the architecture (as seeded) and scores it on the validation data, with its costs.
   Metrics operator()(const Genotype<S>& genotype) {
-    Network<S> net = train(genotype);
+    genotype.validate();
+    // one scope for training, scoring and counting (counting builds a network: its random
+    // initialization comes from the seeded generator too, and torch's is restored afterwards)
+    detail::SeedScope seed(options_.seed);
+    Network<S> net = train_seeded(genotype);
     Metrics m = validate(net);
     detail::add_costs(m, genotype, options_.cost, options_.stack, valid_.inputs.size(2),
                       valid_.inputs.size(3), options_.device);
@@ -114,10 +118,24 @@ class FromScratch {
   }
 
   /// The trained network operator() scores (on `options().device`, in training mode): for a
-  /// user who keeps it (nas::export_network).
+  /// user who keeps it (nas::export_network). Seeded like operator(); torch's CPU generator is
+  /// restored afterwards.
   [[nodiscard]] Network<S> train(const Genotype<S>& genotype) {
     genotype.validate();
     detail::SeedScope seed(options_.seed);
+    return train_seeded(genotype);
+  }
+
+  /// Accuracy and loss of `net` on the validation data (eval mode; costs not counted).
+  [[nodiscard]] Metrics score(Network<S>& net) { return validate(net); }
+
+  [[nodiscard]] const FromScratchOptions& options() const noexcept { return options_; }
+  /// The training data the children see (after data_fraction and resolution).
+  [[nodiscard]] const Data& train_data() const noexcept { return train_; }
+
+ private:
+  // Trains from the generator's state (operator() and train() seed it first).
+  [[nodiscard]] Network<S> train_seeded(const Genotype<S>& genotype) {
     Network<S> net(genotype, options_.stack);
     net->to(options_.device);
     net->train();
@@ -151,14 +169,6 @@ class FromScratch {
     return net;
   }
 
-  /// Accuracy and loss of `net` on the validation data (eval mode; costs not counted).
-  [[nodiscard]] Metrics score(Network<S>& net) { return validate(net); }
-
-  [[nodiscard]] const FromScratchOptions& options() const noexcept { return options_; }
-  /// The training data the children see (after data_fraction and resolution).
-  [[nodiscard]] const Data& train_data() const noexcept { return train_; }
-
- private:
   [[nodiscard]] Data resize(const Data& d) const {
     if (options_.resolution == 0 ||
         (d.inputs.size(2) == options_.resolution && d.inputs.size(3) == options_.resolution))
