@@ -69,7 +69,6 @@ void add_size(CLI::App& app, nas::run::NetworkSize& size, bool image_size) {
       ->check(CLI::Range(1, 1000));
   app.add_option("--channels", size.channels, "channels of the first cells [16]")
       ->check(CLI::Range(2, 4096));
-  app.add_flag("--auxiliary", size.auxiliary, "darts: with DARTS's auxiliary head");
   if (!image_size) return;
   app.add_option("--classes", size.classes, "classifier outputs")
       ->capture_default_str()
@@ -292,6 +291,18 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"cpu", "cuda"}));
   evaluate->add_flag("--json", json, "print one JSON object");
   CLI11_PARSE(app, argc, argv);
+  // an option of the search given before a verb would be ignored silently: refuse it
+  if (const auto verbs = app.get_subcommands(); !verbs.empty())
+    for (const CLI::Option* o : app.get_options())
+      if (o->count() > 0 && !o->check_name("--help")) {
+        const auto verb_name = verbs.front()->get_name();
+        std::fprintf(stderr,
+                     "nas_search %s: error: %s is an option of the search, not of '%s'; give "
+                     "the verb's options after it (nas_search %s --help)\n",
+                     verb_name.c_str(), o->get_name().c_str(), verb_name.c_str(),
+                     verb_name.c_str());
+        return 1;
+      }
 
   const auto print_result = [&](const char* what, const nas::run::TestResult& r) {
     if (json)

@@ -81,10 +81,10 @@ error_case() {
   local rc=$?
   if [[ $rc == 0 ]]; then
     fail "$name: exit code 0 (expected an error)"
-  elif ! grep -Eq "$pattern" "$out"; then
+  elif ! grep -Eq -e "$pattern" "$out"; then
     fail "$name: message '$(head -c 300 "$out")' does not match /$pattern/"
   else
-    echo "ok: $name (exit $rc): $(grep -E "$pattern" "$out" | head -1 | cut -c1-150)"
+    echo "ok: $name (exit $rc): $(grep -E -e "$pattern" "$out" | head -1 | cut -c1-150)"
   fi
 }
 
@@ -327,7 +327,8 @@ verb_cases() {
   error_case verb-bad-darts 'cannot read .*offset' convert --space darts --genotype "Genotype(normal=[('sep_conv_3x3', 0)"
   error_case verb-bad-json 'cannot read .*offset' convert --space nb201 --genotype '{"cells": ['
   error_case verb-no-genotype 'give the genotype as --genotype TEXT or --genotype-file FILE' count --space nb201
-  error_case verb-missing-file "genotype-file: '.*/nope.txt' is not a file" count --space nb201 --genotype-file "$out/nope.txt"
+  error_case verb-missing-file "--genotype-file: '.*/nope.txt' is not a file" count --space nb201 --genotype-file "$out/nope.txt"
+  error_case verb-search-option-first "--data is an option of the search, not of 'count'" --data idx count --space nb201 --genotype "$nb"
   error_case verb-nb201-text-for-darts 'do not fit NAS-Bench-201 text' convert --space darts --genotype darts_v2 --to nb201
   # train a genotype on IDX data, save it, evaluate the saved network: the same test accuracy
   make_idx "$out/data" none
@@ -340,6 +341,7 @@ verb_cases() {
 import json, sys
 t, e = (json.load(open(f)) for f in sys.argv[1:3])
 assert t["test_accuracy"] == e["test_accuracy"] and t["parameters"] == e["parameters"], (t, e)
+assert abs(t["test_loss"] - e["test_loss"]) < 1e-6, (t, e)
 ' "$out/train" "$out/eval" && echo "ok: train --save, then evaluate: the same test accuracy" ||
     fail "train/evaluate disagree: $(cat "$out/train") / $(cat "$out/eval")"
   head -c 1000 "$out/net.pt" > "$out/cut.pt"

@@ -30,6 +30,22 @@ std::string read(const fs::path& f) {
   return s.str();
 }
 
+// Every tensor of `net`, copied.
+template <class Net>
+std::vector<torch::Tensor> snapshot(const Net& net) {
+  std::vector<torch::Tensor> out;
+  for (const auto& [n, t] : nas::state_dict(net, nas::StateNames::nas)) out.push_back(t.clone());
+  return out;
+}
+template <class Net>
+bool unchanged(const Net& net, const std::vector<torch::Tensor>& before) {
+  const auto now = nas::state_dict(net, nas::StateNames::nas);
+  if (now.size() != before.size()) return false;
+  for (std::size_t i = 0; i < now.size(); ++i)
+    if (!torch::equal(now[i].second, before[i])) return false;
+  return true;
+}
+
 // Moves every batch-norm statistic and weight away from its initial value.
 template <class Net>
 void perturb(Net& net) {
@@ -78,6 +94,40 @@ TEST_SUITE("export") {
     CHECK_FALSE(names.contains("cells.0._ops.8.op.1.weight"));
     CHECK(nas::has_reference_names<nas::spaces::darts>);
     CHECK_FALSE(nas::has_reference_names<nas::spaces::nb201>);
+  }
+
+  TEST_CASE("DARTS names on the ImageNet skeleton and of the NASNet space's ops") {
+    nas::Network<nas::spaces::darts> mobile(nas::genotypes::darts_v2,
+                                            nas::Stack{.layers = 5,
+                                                       .channels = 8,
+                                                       .auxiliary = true,
+                                                       .skeleton = nas::Skeleton::darts_imagenet});
+    std::set<std::string> names;
+    for (const auto& [n, t] : nas::state_dict(mobile)) names.insert(n);
+    // NetworkImageNet: stem0 = Conv, BN, ReLU, Conv, BN; stem1 = ReLU, Conv, BN; the first cell's
+    // preprocess0 reduces; the auxiliary head has no batch norm after its 2x2 convolution
+    for (const char* n :
+         {"stem0.0.weight", "stem0.1.running_var", "stem0.3.weight", "stem0.4.bias",
+          "stem1.1.weight", "stem1.2.running_mean", "cells.0.preprocess0.conv_1.weight",
+          "cells.0.preprocess0.bn.weight", "cells.0.preprocess1.op.1.weight",
+          "auxiliary_head.features.5.weight", "auxiliary_head.classifier.weight"})
+      CHECK_MESSAGE(names.contains(n), n);
+    CHECK_FALSE(names.contains("auxiliary_head.features.6.weight"));
+    // AmoebaNet-A's reduction cell has ('conv_7x1_1x7', 0) as its fourth op: model.py holds that
+    // op as a bare Sequential (ReLU, 1x7, 7x1, BN); and sep_conv_7x7 as SepConv
+    nas::Network<nas::spaces::nasnet> amoeba(nas::genotypes::amoebanet_a,
+                                             nas::Stack{.layers = 5, .channels = 8});
+    std::set<std::string> a;
+    for (const auto& [n, t] : nas::state_dict(amoeba)) a.insert(n);
+    bool conv_7x1 = false, sep_7x7 = false;
+    for (const auto& n : a) {
+      conv_7x1 = conv_7x1 || (n.starts_with("cells.1._ops.") && n.ends_with(".1.weight") &&
+                              n.find(".op.") == std::string::npos);
+      sep_7x7 = sep_7x7 || (n.starts_with("cells.1._ops.") && n.ends_with(".op.5.weight"));
+    }
+    CHECK(conv_7x1);
+    CHECK(sep_7x7);
+    for (const auto& n : a) CHECK_MESSAGE(n.find("edge_") == std::string::npos, n);
   }
 
   TEST_CASE("a stride-2 skip_connect's FactorizedReduce loses its reduce level") {
@@ -131,7 +181,9 @@ TEST_SUITE("export") {
     CHECK(d.at("state_dict").toGenericDict().contains("classifier.weight"));
   }
 
-  TEST_CASE("load_state_dict: a plain dict in DARTS's names (as Python saves one)") {
+  TEST_CASE(
+      "load_state_dict: a plain dict in DARTS's names (as Python saves one), alone or in a "
+      "checkpoint") {
     TempDir dir("nas_export_plain");
     torch::manual_seed(2);
     nas::Network<nas::spaces::darts> a(nas::genotypes::darts_v2, small_darts);
@@ -146,21 +198,31 @@ TEST_SUITE("export") {
     b->eval();
     const auto x = torch::randn({2, 3, 32, 32});
     CHECK(torch::equal(a->forward(x), b->forward(x)));
+    // {"state_dict": ..., "epoch": ...}, as a Python training script saves a checkpoint
+    nas::Network<nas::spaces::darts> c(nas::genotypes::darts_v2, small_darts);
+    c10::impl::GenericDict checkpoint(c10::StringType::get(), c10::AnyType::get());
+    checkpoint.insert(std::string("state_dict"), plain);
+    checkpoint.insert(std::string("epoch"), std::int64_t{7});
+    const auto cb = nas::torch_save_bytes(c10::IValue(checkpoint));
+    nas::write_atomically(dir.path / "ckpt.pt", std::string_view(cb.data(), cb.size()));
+    nas::load_state_dict(c, dir.path / "ckpt.pt");
+    c->eval();
+    CHECK(torch::equal(a->forward(x), c->forward(x)));
   }
 
   TEST_CASE("what does not fit is refused by name and the network is left unchanged") {
     TempDir dir("nas_export_refuse");
     torch::manual_seed(3);
     nas::Network<nas::spaces::darts> v2(nas::genotypes::darts_v2, small_darts);
+    perturb(v2);
     nas::export_network(v2, dir.path / "v2.pt");
     nas::Network<nas::spaces::darts> v1(nas::genotypes::darts_v1, small_darts);
-    const auto before = v1->parameters()[0].clone();
-    perturb(v2);
+    const auto before = snapshot(v1);
     // another genotype: other ops on the same positions
     CHECK_THROWS_WITH_AS(nas::load_state_dict(v1, dir.path / "v2.pt"),
                          doctest::Contains("does not fit this network (nothing was loaded)"),
                          c10::Error);
-    CHECK(torch::equal(v1->parameters()[0], before));
+    CHECK(unchanged(v1, before));
     // other sizes: shapes named
     nas::Network<nas::spaces::darts> wide(
         nas::genotypes::darts_v2, nas::Stack{.layers = 5, .channels = 12, .auxiliary = true});
@@ -195,6 +257,6 @@ TEST_SUITE("export") {
     nas::write_atomically(dir.path / "newer.pt", std::string_view(newer.data(), newer.size()));
     CHECK_THROWS_WITH_AS((void)nas::import_network<nas::spaces::darts>(dir.path / "newer.pt"),
                          doctest::Contains("is of network format 2"), c10::Error);
-    CHECK(torch::equal(v1->parameters()[0], before));
+    CHECK(unchanged(v1, before));
   }
 }

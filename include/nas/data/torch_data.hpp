@@ -448,8 +448,8 @@ template <class D>
           return dataset.get_batch(c10::ArrayRef<std::size_t>(indices));
         } catch (const c10::Error& e) {
           TORCH_CHECK(false, who, ": reading ", detail::example_place(first, count, -1),
-                      " with get_batch failed (with a Stack<> transform, every example must "
-                      "have the same shape): ",
+                      " with get_batch failed (for example: a Stack<> transform needs every "
+                      "example of the same shape): ",
                       e.what_without_backtrace());
           throw;  // not reached: TORCH_CHECK(false, ...) throws
         }

@@ -19,6 +19,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
+#include <string>
 #include <string_view>
 #include <tuple>
 #include <utility>
@@ -115,7 +117,8 @@ struct Darts {
   /// `features.<i>` and its last linear layer `classifier`; a cell's kept ops are `_ops.<k>`, `k`
   /// counting them in the order the cell built them (the order of the (op, input) pairs of
   /// nas::to_darts), inside them SepConv's two blocks `op.1`-`op.3` and `op.5`-`op.7`, DilConv's
-  /// `op.1`-`op.3`, `conv_7x1_1x7`'s `op.1`-`op.3`, a stride-2 skip_connect's FactorizedReduce
+  /// `op.1`-`op.3`, `conv_7x1_1x7`'s `1`-`3` (a bare Sequential in model.py), a stride-2
+  /// skip_connect's FactorizedReduce
   /// without its `reduce.` level. The names inside an op of a user's own stay as nas gives them.
   template <class Net>
   [[nodiscard]] static std::string reference_name(const Net& net, std::string_view name) {
@@ -195,7 +198,7 @@ struct Darts {
     else if (starts(op, "dil_conv_"))
       out += mapped({{"depthwise", "op.1"}, {"pointwise", "op.2"}, {"bn", "op.3"}});
     else if (starts(op, "conv_7x1_1x7"))
-      out += mapped({{"conv_1x7", "op.1"}, {"conv_7x1", "op.2"}, {"bn", "op.3"}});
+      out += mapped({{"conv_1x7", "1"}, {"conv_7x1", "2"}, {"bn", "3"}});  // no `op` level
     else if (starts(op, "skip_connect") && module == "reduce")
       out += tensor;
     else

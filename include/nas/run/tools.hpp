@@ -83,7 +83,7 @@ struct NetworkSize {
   std::int64_t input_channels = 3;
   std::int64_t height = 0;  ///< 0: 32 (mobile: 224)
   std::int64_t width = 0;   ///< 0: the height
-  bool auxiliary = false;
+  bool auxiliary = false;   ///< DARTS's auxiliary head (counted out by nas::run::count)
 };
 
 /// The nas::Stack of `size` on space `S`.

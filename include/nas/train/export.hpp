@@ -56,7 +56,7 @@ enum class StateNames : std::uint8_t {
   /// nas's own: the module path LibTorch's `named_parameters()` gives, e.g.
   /// `cells.0.edge_0_2_sep_conv_3x3.depthwise_1.weight`
   nas,
-  /// the layout's reference code's (a compile-time error where the layout declares none)
+  /// the layout's reference code's (a c10::Error where the layout declares none)
   reference,
 };
 
@@ -258,7 +258,10 @@ namespace detail {
   std::vector<std::pair<std::string, torch::Tensor>> out;
   for (const auto& e : d) {
     TORCH_CHECK(e.key().isString() && e.value().isTensor(), "'", file,
-                "': the state dict holds an entry that is not a tensor named by a string");
+                "': the state dict holds an entry that is not a tensor named by a string (a "
+                "state dict saved from Python must be a plain dict, alone or as 'state_dict': "
+                "torch.save(dict(model.state_dict()), file); LibTorch reads an OrderedDict as "
+                "None)");
     out.emplace_back(e.key().toStringRef(), e.value().toTensor());
   }
   return out;
@@ -312,11 +315,14 @@ namespace detail {
 template <search_space S>
 void load_state_from(Network<S>& net, const c10::impl::GenericDict& d, const std::string& file) {
   const auto it = d.find(c10::IValue(std::string("state_dict")));
+  const auto format = d.find(c10::IValue(std::string("format")));
+  const bool nas_file = format != d.end() && format->value().isString() &&
+                        format->value().toStringRef() == "nas-network";
   std::vector<std::pair<std::string, torch::Tensor>> given;
   StateNames names = StateNames::nas;
-  if (it != d.end()) {
-    TORCH_CHECK(it->value().isGenericDict(), "'", file,
-                "': its 'state_dict' entry is not a dictionary");
+  if (nas_file) {
+    TORCH_CHECK(it != d.end() && it->value().isGenericDict(), "'", file,
+                "': its 'state_dict' entry is missing or not a dictionary");
     given = export_tensors(it->value().toGenericDict(), file);
     const std::string recorded = export_text(d, "names", file);
     if (recorded != "nas") {
@@ -330,9 +336,11 @@ void load_state_from(Network<S>& net, const c10::impl::GenericDict& d, const std
       }
     }
   } else {
-    given = export_tensors(d, file);
-    // a bare dictionary (saved from Python): in the reference names unless every name is one
-    // of nas's own
+    // saved from Python: a plain dict of tensors, or a checkpoint dict that holds one as
+    // 'state_dict' (beside 'epoch', an optimizer's state, ...); in the reference names unless
+    // every name is one of nas's own
+    given = export_tensors(
+        it != d.end() && it->value().isGenericDict() ? it->value().toGenericDict() : d, file);
     if constexpr (has_reference_names<S>) {
       std::unordered_set<std::string> ours;
       for (const auto& [n, t] : state_dict(net, StateNames::nas)) ours.insert(n);
@@ -346,11 +354,12 @@ void load_state_from(Network<S>& net, const c10::impl::GenericDict& d, const std
 }  // namespace detail
 
 /// Loads the tensors in `file` into `net`: a file nas::export_network wrote (its `state_dict`, in
-/// the names it records), or a plain dictionary of tensors saved with Python's `torch.save`
-/// (`torch.save(dict(model.state_dict()), file)`: LibTorch's reader does not rebuild the
-/// OrderedDict that `state_dict()` returns), in nas's names or in the reference names of the
-/// layout. Every name and shape is checked first: a missing, unexpected or mis-shaped tensor is
-/// named in a c10::Error and `net` is left unchanged.
+/// the names it records), or a plain dictionary of tensors saved with Python's `torch.save`,
+/// alone or as the `state_dict` entry of a checkpoint dictionary (`torch.save(dict(
+/// model.state_dict()), file)`: LibTorch's reader does not rebuild the OrderedDict that
+/// `state_dict()` returns), in nas's names or in the reference names of the layout. Every name and
+/// shape is checked first: a missing, unexpected or mis-shaped tensor is named in a c10::Error and
+/// `net` is left unchanged.
 template <search_space S>
 void load_state_dict(Network<S>& net, const std::filesystem::path& file) {
   detail::load_state_from(net, detail::read_export_dict(file, "nas::load_state_dict"),
@@ -401,7 +410,15 @@ template <search_space S>
                   s.classes > 0 && s.classes <= 10000000 && s.input_channels > 0 &&
                   s.input_channels <= 65536 && s.stem_multiplier > 0 && s.stem_multiplier <= 1024,
               "'", f, "' holds sizes out of range");
-  Network<S> net(genotype, s);
+  std::optional<Network<S>> built;
+  try {
+    built.emplace(genotype, s);
+  } catch (const std::exception& e) {
+    const std::string m = e.what();
+    TORCH_CHECK(false, "'", f,
+                "' holds sizes this space's layout does not build: ", m.substr(0, m.find('\n')));
+  }
+  Network<S> net = std::move(*built);
   detail::load_state_from(net, d, f);
   net->to(device);
   net->eval();
