@@ -10,6 +10,7 @@
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/conv.h>
 #include <torch/types.h>
+#include <torch/version.h>
 
 #include <ATen/ATen.h>
 
@@ -61,10 +62,16 @@ inline bool plain_padding(const torch::nn::detail::ConvNdOptions<2>& o) {
          std::holds_alternative<torch::enumtype::kZeros>(o.padding_mode());
 }
 
-/// A backward node of type `N`, owned as autograd owns its nodes.
+/// A backward node of type `N`, owned as autograd owns its nodes: by a std::shared_ptr with
+/// LibTorch's deleter up to LibTorch 2.14, by a c10::intrusive_ptr from 2.15 (where
+/// torch::autograd::Node became a c10::intrusive_ptr_target).
 template <class N>
-std::shared_ptr<N> make_node() {
+auto make_node() {
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 15)
+  return c10::make_intrusive<N>();
+#else
   return std::shared_ptr<N>(new N(), torch::autograd::deleteNode);
+#endif
 }
 
 /// The backward node of y = conv(x, w, b) with w and b frozen: it keeps only w (the input
@@ -131,7 +138,7 @@ class OutputBatchNormBackward : public torch::autograd::Node {
   torch::autograd::variable_list apply(torch::autograd::variable_list&& grads) override {
     const auto& dy = grads[0];
     if (!dy.defined()) return {torch::Tensor()};
-    const auto y = y_.unpack(shared_from_this());
+    const auto y = y_.unpack(getptr());  // the owning pointer (shared or intrusive)
     std::vector<std::int64_t> dims{0};
     for (std::int64_t d = 2; d < y.dim(); ++d) dims.push_back(d);
     std::vector<std::int64_t> shape(static_cast<std::size_t>(y.dim()), 1);
