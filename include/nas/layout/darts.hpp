@@ -111,7 +111,7 @@ struct Darts {
   /// `NetworkCIFAR` (Skeleton::darts_cifar) and `NetworkImageNet` (Skeleton::darts_imagenet).
   static constexpr std::string_view reference_code = "DARTS model.py";
 
-  /// The name DARTS's `model.py` gives the tensor nas names `name` in `net` (a nas::Network on
+  /// The name DARTS's `model.py` gives the tensor nas names `nas_name` in `net` (a nas::Network on
   /// this layout; nas::state_dict). The stems, `classifier` and the cells' FactorizedReduce keep
   /// their names; ReLUConvBN's `conv`, `bn` are `op.1`, `op.2`; the auxiliary head's layers are
   /// `features.<i>` and its last linear layer `classifier`; a cell's kept ops are `_ops.<k>`, `k`
@@ -121,7 +121,7 @@ struct Darts {
   /// skip_connect's FactorizedReduce
   /// without its `reduce.` level. The names inside an op of a user's own stay as nas gives them.
   template <class Net>
-  [[nodiscard]] static std::string reference_name(const Net& net, std::string_view name) {
+  [[nodiscard]] static std::string reference_name(const Net& net, std::string_view nas_name) {
     const auto starts = [](std::string_view s, std::string_view p) { return s.starts_with(p); };
     const auto head_and_rest = [](std::string_view s) {
       const auto dot = s.find('.');
@@ -129,8 +129,10 @@ struct Darts {
                        dot == std::string_view::npos ? std::string_view{} : s.substr(dot + 1)};
     };
     std::string out;
-    if (starts(name, "auxiliary_head.")) {
-      const auto [index, rest] = head_and_rest(name.substr(15));
+    if (starts(nas_name, "auxiliary_head.")) {
+      const auto index_rest = head_and_rest(nas_name.substr(15));
+      const std::string_view index = index_rest.first;
+      const std::string_view rest = index_rest.second;
       const auto& head = net.skeleton().auxiliary_head;
       const bool last = head && index == std::to_string(head->size() - 1);
       out = last ? "auxiliary_head.classifier." : "auxiliary_head.features.";
@@ -141,15 +143,21 @@ struct Darts {
       out += rest;
       return out;
     }
-    if (!starts(name, "cells.")) return std::string(name);
-    const auto [position, in_cell] = head_and_rest(name.substr(6));
+    if (!starts(nas_name, "cells.")) return std::string(nas_name);
+    const auto position_in_cell = head_and_rest(nas_name.substr(6));
+    const std::string_view position = position_in_cell.first;
+    const std::string_view in_cell = position_in_cell.second;
     out = "cells.";
     out += position;
     out += '.';
-    const auto [child, rest] = head_and_rest(in_cell);
+    const auto child_rest = head_and_rest(in_cell);
+    const std::string_view child = child_rest.first;
+    const std::string_view rest = child_rest.second;
     // ReLUConvBN's Sequential(ReLU, Conv2d, BatchNorm2d) in model.py
     const auto relu_conv_bn = [&](std::string_view inner) {
-      const auto [module, tensor] = head_and_rest(inner);
+      const auto module_tensor = head_and_rest(inner);
+      const std::string_view module = module_tensor.first;
+      const std::string_view tensor = module_tensor.second;
       if (module == "conv") return "op.1." + std::string(tensor);
       if (module == "bn") return "op.2." + std::string(tensor);
       return std::string(inner);
@@ -168,7 +176,7 @@ struct Darts {
       out += factorized ? std::string(rest) : relu_conv_bn(rest);
       return out;
     }
-    if (!starts(child, "edge_")) return std::string(name);
+    if (!starts(child, "edge_")) return std::string(nas_name);
     // the op's index among the cell's kept ops, in the order they were registered
     std::size_t k = 0;
     for (const auto& c : net.cells()->ptr(cell)->named_children()) {
@@ -180,7 +188,9 @@ struct Darts {
     std::string_view op = child.substr(5);
     op = op.substr(op.find('_') + 1);
     op = op.substr(op.find('_') + 1);
-    const auto [module, tensor] = head_and_rest(rest);
+    const auto module_tensor = head_and_rest(rest);
+    const std::string_view module = module_tensor.first;
+    const std::string_view tensor = module_tensor.second;
     const auto mapped =
         [&](std::initializer_list<std::pair<std::string_view, std::string_view>> table)
         -> std::string {

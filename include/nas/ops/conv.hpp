@@ -10,7 +10,6 @@
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/conv.h>
 #include <torch/types.h>
-#include <torch/version.h>
 
 #include <ATen/ATen.h>
 
@@ -18,6 +17,7 @@
 #include <memory>
 #include <string>
 #include <tuple>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -62,16 +62,15 @@ inline bool plain_padding(const torch::nn::detail::ConvNdOptions<2>& o) {
          std::holds_alternative<torch::enumtype::kZeros>(o.padding_mode());
 }
 
-/// A backward node of type `N`, owned as autograd owns its nodes: by a std::shared_ptr with
-/// LibTorch's deleter up to LibTorch 2.14, by a c10::intrusive_ptr from 2.15 (where
-/// torch::autograd::Node became a c10::intrusive_ptr_target).
+/// A backward node of type `N`, owned as autograd owns its nodes: by a c10::intrusive_ptr where
+/// torch::autograd::Node is a c10::intrusive_ptr_target (LibTorch since PyTorch PR 181782, in the
+/// 2.15 wheel), by a std::shared_ptr with autograd's deleteNode before (2.11).
 template <class N>
 auto make_node() {
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 15)
-  return c10::make_intrusive<N>();
-#else
-  return std::shared_ptr<N>(new N(), torch::autograd::deleteNode);
-#endif
+  if constexpr (std::is_base_of_v<c10::intrusive_ptr_target, N>)
+    return c10::make_intrusive<N>();
+  else  // deleteNode found by argument-dependent lookup, only where it exists
+    return std::shared_ptr<N>(new N(), [](N* node) { deleteNode(node); });
 }
 
 /// The backward node of y = conv(x, w, b) with w and b frozen: it keeps only w (the input
