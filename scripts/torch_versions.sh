@@ -39,8 +39,12 @@ for v in "${versions[@]}"; do
     mkdir -p "${venvs}"
     # shellcheck source=scripts/setup.sh
     source scripts/setup.sh
+    # The wheel's libtorch_cuda needs the NCCL of its own nvidia-nccl wheel; a CUDA toolkit in
+    # /usr/local/cuda (whose lib folder LibTorch's CMake puts on the link path) may hold an older
+    # libnccl.so.2 that lacks newer symbols (2.15 against CUDA 13.0's): the wheel's comes first.
+    site="$(cd "${NAS_TORCH_DIR}/../../../.." && pwd)"
     nas_configure "${dir}" -DCMAKE_BUILD_TYPE=Release -DNAS_WERROR=ON -DNAS_VERIFY_TORCH_HEADERS=ON \
-      -DNAS_INSTALL=OFF
+      -DNAS_INSTALL=OFF "-DCMAKE_EXE_LINKER_FLAGS=-Wl,-rpath-link,${site}/nvidia/nccl/lib"
     cmake --build "${dir}" -j "${jobs}" --target nas_core_tests nas_torch_tests
     ctest --test-dir "${dir}" --output-on-failure -j "${jobs}" -L unit
   ) 2>&1 | tee "/tmp/nas-torch-${v}.log"
