@@ -70,6 +70,33 @@ struct FromScratchOptions {
   NAS_WITH(stop)
 };
 
+/// Accuracy and mean loss of `net` on `data` (eval mode, inference mode), in batches of `batch`
+/// on `device`; `loss` empty: cross entropy. What nas::eval::FromScratch scores children with.
+template <search_space S>
+[[nodiscard]] Metrics score_network(Network<S>& net, const Data& data, torch::Device device,
+                                    std::int64_t batch, const LossFunction& loss = {}) {
+  data.check("nas::eval::score_network");
+  TORCH_CHECK(batch >= 1, "nas::eval::score_network: the batch size must be positive");
+  net->eval();
+  torch::InferenceMode inference;
+  double total = 0.0;
+  std::int64_t correct = 0;
+  const auto n = data.size();
+  for (std::int64_t at = 0; at < n; at += batch) {
+    const auto part = data.slice(at, std::min(n, at + batch));
+    const auto x = part.inputs.to(device);
+    const auto y = part.targets.to(device);
+    const auto logits = net->forward(x);
+    const auto l = loss ? loss(logits, y) : nas::detail::cross_entropy(logits, y);
+    total += l.template item<double>() * static_cast<double>(part.size());
+    correct += nas::detail::correct(logits, y);
+  }
+  Metrics m;
+  m.accuracy = static_cast<double>(correct) / static_cast<double>(n);
+  m.loss = total / static_cast<double>(n);
+  return m;
+}
+
 /// Trains `Network<S>(genotype, options.stack)` from scratch on the training data for
 /// `epochs` and returns its accuracy and loss on the validation data, with the costs
 /// `options.cost` asks for. Every child starts from the same seed, so two evaluations of
@@ -192,23 +219,7 @@ class FromScratch {
   }
 
   Metrics validate(Network<S>& net) {
-    net->eval();
-    torch::InferenceMode inference;
-    double loss = 0.0;
-    std::int64_t correct = 0;
-    const auto n = valid_.size();
-    for (std::int64_t at = 0; at < n; at += options_.eval_batch_size) {
-      const auto part = valid_.slice(at, std::min(n, at + options_.eval_batch_size));
-      const auto x = part.inputs.to(options_.device);
-      const auto y = part.targets.to(options_.device);
-      const auto logits = net->forward(x);
-      loss += loss_of(logits, y).template item<double>() * static_cast<double>(part.size());
-      correct += nas::detail::correct(logits, y);
-    }
-    Metrics m;
-    m.accuracy = static_cast<double>(correct) / static_cast<double>(n);
-    m.loss = loss / static_cast<double>(n);
-    return m;
+    return score_network(net, valid_, options_.device, options_.eval_batch_size, options_.loss);
   }
 
   FromScratchOptions options_;

@@ -69,7 +69,7 @@ template <search_space S>
                                                    const std::string& file) {
   TORCH_CHECK(text.empty() != file.empty(),
               "give the genotype as --genotype TEXT or --genotype-file FILE (one of the two)");
-  if (!file.empty()) return detail::read_file_bytes(file, "--genotype-file");
+  if (!file.empty()) return nas::detail::read_file_bytes(file, "--genotype-file");
   return text;
 }
 
@@ -213,12 +213,11 @@ struct TestResult {
   });
 }
 
-/// The built-in space whose genotypes the network file `file` holds (the first that reads its
-/// genotype), or nothing.
-[[nodiscard]] inline std::optional<std::string> space_of_network(
-    const std::filesystem::path& file) {
-  const auto d = detail::read_export_dict(file, "network file");
-  const std::string json = detail::export_text(d, "genotype_json", file.string());
+namespace detail {
+/// The first built-in space that reads the genotype of an exported network's dictionary `d`.
+[[nodiscard]] inline std::optional<std::string> space_of(const c10::impl::GenericDict& d,
+                                                         const std::string& file) {
+  const std::string json = nas::detail::export_text(d, "genotype_json", file);
   for (std::string_view name : space_names) {
     const bool fits = with_space(name, [&]<class S>(std::type_identity<S>) {
       try {
@@ -232,6 +231,14 @@ struct TestResult {
   }
   return std::nullopt;
 }
+}  // namespace detail
+
+/// The built-in space whose genotypes the network file `file` holds (the first that reads its
+/// genotype), or nothing.
+[[nodiscard]] inline std::optional<std::string> space_of_network(
+    const std::filesystem::path& file) {
+  return detail::space_of(nas::detail::read_export_dict(file, "network file"), file.string());
+}
 
 /// Tests the network `file` holds (nas::export_network wrote it) on the first `test` images of
 /// `data`'s test split (0: all); `space` empty: found from the file (nas::run::space_of_network).
@@ -239,8 +246,9 @@ struct TestResult {
                                                  const Dataset& data, std::int64_t test,
                                                  std::string space = {},
                                                  const std::string& device = "cpu") {
+  const auto d = nas::detail::read_export_dict(file, "network file");  // read once
   if (space.empty()) {
-    const auto found = space_of_network(file);
+    const auto found = detail::space_of(d, file.string());
     TORCH_CHECK(found.has_value(), "'", file.string(),
                 "' holds a genotype of none of the built-in spaces (nb201, darts, mobile)");
     space = *found;
@@ -250,32 +258,18 @@ struct TestResult {
               data.test.size(), " test images");
   return with_space(space, [&]<class S>(std::type_identity<S>) {
     const torch::Device dev(device);
-    Network<S> net = import_network<S>(file, dev);
+    Network<S> net = nas::detail::import_from<S>(d, file.string(), dev);
     TORCH_CHECK(net->stack().input_channels == data.test.inputs.size(1) &&
                     net->stack().classes >= data.classes(),
                 "'", file.string(), "' is a network for ", net->stack().input_channels,
                 "-channel images and ", net->stack().classes, " classes; ", data.name, " has ",
                 data.test.inputs.size(1), "-channel images and ", data.classes(), " classes");
     const auto t0 = std::chrono::steady_clock::now();
-    torch::InferenceMode inference;
-    std::int64_t correct = 0;
-    double loss = 0.0;
-    for (std::int64_t at = 0; at < test; at += 256) {
-      const auto part = data.test.slice(at, std::min(test, at + 256));
-      const auto logits = net->forward(part.inputs.to(dev));
-      const auto y = part.targets.to(dev);
-      loss += nas::detail::cross_entropy(logits, y).template item<double>() *
-              static_cast<double>(part.size());
-      correct += nas::detail::correct(logits, y);
-    }
+    const Metrics m = eval::score_network(net, data.test.slice(0, test), dev, 256);
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    return TestResult{to_string(net->genotype()),
-                      static_cast<double>(correct) / static_cast<double>(test),
-                      loss / static_cast<double>(test),
-                      parameter_count(*net),
-                      test,
-                      secs};
+    return TestResult{to_string(net->genotype()), m.accuracy, m.loss.value_or(0.0),
+                      parameter_count(*net),      test,       secs};
   });
 }
 

@@ -371,9 +371,13 @@ void load_state_dict(Network<S>& net, const std::filesystem::path& file) {
 /// another space, format or a damaged one is refused by a c10::Error naming it.
 template <search_space S>
 [[nodiscard]] Network<S> import_network(const std::filesystem::path& file,
-                                        torch::Device device = torch::kCPU) {
-  const auto d = detail::read_export_dict(file, "nas::import_network");
-  const std::string f = file.string();
+                                        torch::Device device = torch::kCPU);
+
+namespace detail {
+/// nas::import_network of a file already read into `d` (`f` names it in messages).
+template <search_space S>
+[[nodiscard]] Network<S> import_from(const c10::impl::GenericDict& d, const std::string& f,
+                                     torch::Device device) {
   TORCH_CHECK(detail::export_text(d, "format", f) == "nas-network", "'", f,
               "' is not a network nas::export_network wrote");
   const auto v = detail::export_int(d, "format_version", f);
@@ -419,10 +423,17 @@ template <search_space S>
                 "' holds sizes this space's layout does not build: ", m.substr(0, m.find('\n')));
   }
   Network<S> net = std::move(*built);
-  detail::load_state_from(net, d, f);
+  load_state_from(net, d, f);
   net->to(device);
   net->eval();
   return net;
+}
+}  // namespace detail
+
+template <search_space S>
+Network<S> import_network(const std::filesystem::path& file, torch::Device device) {
+  return detail::import_from<S>(detail::read_export_dict(file, "nas::import_network"),
+                                file.string(), device);
 }
 
 }  // namespace nas
