@@ -37,6 +37,10 @@ struct Settings {
   int threads = 0;
   std::string data = nas::data::fashion_mnist_dir.string();
   std::string plots;  // prefix of the SVG plots (empty: none)
+  // the architecture's training at this budget (docs/search.md, "At the budget you have")
+  std::int64_t warmup = 0;          // weight-only epochs first
+  std::int64_t arch_steps_ref = 0;  // the steps Adam's 3e-4 was published for (0: no scaling)
+  double beta_decay = 0.0;          // beta-DARTS's regularizer (0: off)
 };
 
 // Accuracy of the supernet in evaluation mode (GDAS: the argmax op of every edge).
@@ -137,6 +141,12 @@ void run(const char* name, Strategy& strategy, Net& net, const nas::Data& train,
                    weights);
 }
 
+// Adam at the published 3e-4, scaled to this search's architecture steps when asked
+nas::ArchTraining arch(const Settings& s) {
+  return {
+      .warmup_epochs = s.warmup, .reference_steps = s.arch_steps_ref, .beta_decay = s.beta_decay};
+}
+
 template <class S>
 void search(const Settings& s, const nas::Data& train, const nas::Data& test) {
   const nas::Stack stack{.layers = s.layers,
@@ -149,15 +159,17 @@ void search(const Settings& s, const nas::Data& train, const nas::Data& test) {
   if (s.strategy == "darts" || s.strategy == "both") {
     torch::manual_seed(s.seed);
     nas::Supernet<S, nas::relax::Softmax> net(stack);
-    nas::Darts darts(net,
-                     {.order = s.order, .epochs = s.epochs, .weights = {.batch_size = s.batch}});
+    nas::Darts darts(net, {.order = s.order,
+                           .epochs = s.epochs,
+                           .weights = {.batch_size = s.batch},
+                           .arch = arch(s)});
     run<S>(s.order == 2 ? "DARTS (second order)" : "DARTS (first order)", darts, net, train, test,
            s.plots);
   }
   if (s.strategy == "gdas" || s.strategy == "both") {
     torch::manual_seed(s.seed);
     nas::Supernet<S, nas::relax::Gumbel> net(stack);
-    nas::Gdas gdas(net, {.epochs = s.epochs, .weights = {.batch_size = s.batch}});
+    nas::Gdas gdas(net, {.epochs = s.epochs, .weights = {.batch_size = s.batch}, .arch = arch(s)});
     run<S>("GDAS", gdas, net, train, test, s.plots);
   }
 }
@@ -195,6 +207,18 @@ int main(int argc, char** argv) {
   app.add_option("--layers", s.layers, "cells per stage (nb201) or cells (darts, at least 3)")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
+  app.add_option("--warmup", s.warmup, "weight-only epochs before architecture steps")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 100000));
+  app.add_option("--arch-steps-ref", s.arch_steps_ref,
+                 "architecture steps Adam's 3e-4 is meant for (GDAS 93840, DARTS 19550); the "
+                 "rate is scaled by that over this search's (0: not scaled)")
+      ->capture_default_str()
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 40));
+  app.add_option("--beta-decay", s.beta_decay,
+                 "beta-DARTS regularizer weight at the last epoch, linear from 0 (0: off)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1e6));
   app.add_option("--seed", s.seed, "seed of initialization, sampling and data order")
       ->capture_default_str();
   app.add_option("--threads", s.threads, "intra-op threads (0: LibTorch's default)")

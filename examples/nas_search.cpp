@@ -174,6 +174,23 @@ int main(int argc, char** argv) {
   app.add_option("--order", s.order, "darts: 1 (first order) or 2 (unrolled)")
       ->capture_default_str()
       ->check(CLI::IsMember({1, 2}));
+  app.add_option("--arch-lr", s.arch_lr,
+                 "darts, gdas, pc-darts: architecture Adam learning rate before scaling [3e-4; "
+                 "pc-darts 6e-4]")
+      ->check(CLI::Range(0.0, 1e3));
+  app.add_option("--arch-steps-ref", s.arch_steps_ref,
+                 "architecture steps --arch-lr is meant for: scaled by that over this search's "
+                 "architecture steps; 0: not scaled [demo: the published search's, gdas 93840, "
+                 "darts 19550, pc-darts 3430; full 0]")
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 40));
+  app.add_option("--warmup", s.warmup,
+                 "weight-only epochs before architecture steps [demo 3/10 of the epochs; full 0, "
+                 "pc-darts 3/10]")
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{1000000}));
+  app.add_option("--beta-decay", s.beta_decay,
+                 "beta-DARTS regularizer weight reached at the last epoch, linear from 0 (0: off; "
+                 "the paper's NAS-Bench-201 setting: 25 over 50 epochs) [0]")
+      ->check(CLI::Range(0.0, 1e6));
   app.add_option("--trials", s.trials,
                  "reinforce, random, evolution: children trained; spos: evolution trials [demo 20, "
                  "spos 100; full 100, spos 1000]")
@@ -205,7 +222,7 @@ int main(int argc, char** argv) {
   app.add_option("--test", s.test, "test images scored [10000]")->check(CLI::Range(1, 10000000));
   app.add_option(
          "--baseline", s.baseline,
-         "random architectures trained like the found one, for comparison [demo 4; full 10]")
+         "random architectures trained like the found one, for comparison [demo 6; full 10]")
       ->check(CLI::Range(0, 100000));
   app.add_option("--checkpoint-every", s.checkpoint_every,
                  "trials between checkpoints (epoch-based searches: every epoch) [demo 5; full 10]")

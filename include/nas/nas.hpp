@@ -58,6 +58,7 @@
 #include "nas/strategy/history.hpp"
 #include "nas/strategy/one_shot.hpp"
 #include "nas/strategy/random_search.hpp"
+#include "nas/strategy/regularizers.hpp"
 #include "nas/strategy/reinforce.hpp"
 #include "nas/strategy/spos.hpp"
 #include "nas/testing/operation_laws.hpp"

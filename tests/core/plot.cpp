@@ -44,3 +44,15 @@ TEST_CASE("plot: a single point, flat lines and bad figures") {
   CHECK_THROWS_WITH_AS((void)nas::viz::to_svg({{"empty", {}}}), doctest::Contains("no lines"),
                        nas::InvalidArgument);
 }
+
+TEST_CASE("plot: shared_range gives every panel the y range of all the data") {
+  const std::vector<nas::viz::Panel> panels = {{"low", {{"a", {0.21, 0.23}}}},
+                                               {"high", {{"a", {0.25, 0.40}}}}};
+  const auto own = nas::viz::to_svg(panels);
+  const auto shared = nas::viz::to_svg(panels, {.title = "", .shared_range = true});
+  CHECK(count(own, ">0.40</text>") == 1);  // each panel fitted to its own data
+  CHECK(count(own, ">0.23</text>") == 1);
+  CHECK(count(shared, ">0.40</text>") == 2);  // one range, fitted to both
+  CHECK(count(shared, ">0.21</text>") == 2);
+  CHECK(count(shared, ">0.23</text>") == 0);
+}

@@ -7,6 +7,7 @@
 #include <csignal>
 #include <cstdint>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -120,6 +121,39 @@ TEST_CASE("run::Settings: presets fill what was not given; JSON reads back every
   CHECK_THROWS_WITH_AS(nas::run::apply_preset(bad, [](const char*) { return false; }),
                        doctest::Contains("unknown preset 'huge'"), c10::Error);
   CHECK_THROWS_AS((void)nas::run::settings_from_json("{\"strategy\": \"gdas\"}"), c10::Error);
+}
+
+TEST_CASE("run::Settings: the presets' architecture training; a run saved before it had one") {
+  const auto preset = [](std::string strategy, std::string name) {
+    nas::run::Settings s;
+    s.strategy = std::move(strategy);
+    s.preset = std::move(name);
+    nas::run::apply_preset(s, [](const char*) { return false; });
+    return s;
+  };
+  const auto demo = preset("gdas", "demo");
+  CHECK(demo.arch_lr == 3e-4);
+  CHECK(demo.arch_steps_ref == 240 * 391);  // GDAS's published architecture steps
+  CHECK(demo.warmup == 9);                  // 3/10 of the 30 epochs
+  CHECK(demo.beta_decay == 0.0);
+  CHECK(demo.baseline == 6);
+  const auto full = preset("darts", "full");
+  CHECK(full.arch_steps_ref == 0);  // the published run, unscaled
+  CHECK(full.warmup == 0);
+  const auto pc = preset("pc-darts", "full");
+  CHECK(pc.arch_lr == 6e-4);
+  CHECK(pc.warmup == 15);
+  // settings saved without these four fields: the published architecture training
+  for (const auto& s : {demo, pc}) {
+    const std::regex newer(R"re("(arch_lr|arch_steps_ref|warmup|beta_decay)": [^,]+, )re");
+    const auto text = std::regex_replace(nas::run::to_json(s), newer, "");
+    REQUIRE(text.find("warmup") == std::string::npos);
+    const auto old = nas::run::settings_from_json(text);
+    CHECK(old.arch_lr == (s.strategy == "pc-darts" ? 6e-4 : 3e-4));
+    CHECK(old.arch_steps_ref == 0);
+    CHECK(old.warmup == (s.strategy == "pc-darts" ? 15 : 0));
+    CHECK(old.beta_decay == 0.0);
+  }
 }
 
 TEST_CASE("run::then: the new callback runs after the one already there") {

@@ -338,12 +338,19 @@ class Session {
   [[nodiscard]] WeightTraining weight_training() const {
     return {.batch_size = s_.batch, .learning_rate = s_.lr, .skip_nonfinite = s_.on_nan == "skip"};
   }
+  // The architecture training the settings ask for, the rest at DARTS's (Adam's betas, decay).
+  [[nodiscard]] ArchTraining arch_training() const {
+    return {.learning_rate = s_.arch_lr,
+            .warmup_epochs = s_.warmup,
+            .reference_steps = s_.arch_steps_ref,
+            .beta_decay = s_.beta_decay};
+  }
 
   void differentiable() {
     const WeightTraining weights = weight_training();
     if (s_.strategy == "pc-darts") {
       // PC-DARTS: partial channels (K = 4) and edge normalization; architecture steps after a
-      // weight-only warm-up of 3/10 of the epochs (15 of PC-DARTS's 50)
+      // weight-only warm-up (the presets: 3/10 of the epochs, 15 of PC-DARTS's 50)
       Supernet<S, relax::PartialChannel> net(search_stack_);
       net->to(device_);
       auto options = pc_darts_options();
@@ -351,18 +358,24 @@ class Session {
       options.weights.batch_size = s_.batch;
       options.weights.learning_rate = s_.lr;
       options.weights.skip_nonfinite = weights.skip_nonfinite;
-      options.arch.warmup_epochs = s_.epochs * 3 / 10;
+      const auto arch = arch_training();
+      options.arch.learning_rate = arch.learning_rate;
+      options.arch.warmup_epochs = arch.warmup_epochs;
+      options.arch.reference_steps = arch.reference_steps;
+      options.arch.beta_decay = arch.beta_decay;
       PcDarts<S> pc(net, options);
       run_bilevel(pc, net);
     } else if (s_.strategy == "darts") {
       Supernet<S, relax::Softmax> net(search_stack_);
       net->to(device_);
-      Darts<S> darts(net, {.order = s_.order, .epochs = s_.epochs, .weights = weights});
+      Darts<S> darts(
+          net,
+          {.order = s_.order, .epochs = s_.epochs, .weights = weights, .arch = arch_training()});
       run_bilevel(darts, net);
     } else {
       Supernet<S, relax::Gumbel> net(search_stack_);
       net->to(device_);
-      Gdas<S> gdas(net, {.epochs = s_.epochs, .weights = weights});
+      Gdas<S> gdas(net, {.epochs = s_.epochs, .weights = weights, .arch = arch_training()});
       run_bilevel(gdas, net);
     }
   }
@@ -590,7 +603,7 @@ class Session {
                        viz::to_svg(panels, {.title = "softmax(alpha) of the '" +
                                                      std::string(C::name) + "' edges per epoch",
                                             .columns = 4,
-                                            .unit_range = true}));
+                                            .shared_range = true}));
        }()),
        ...);
     }

@@ -54,16 +54,24 @@ struct Settings {
   std::uint64_t seed = 0;              ///< initialization, sampling and data order
   int threads = 0;                     ///< intra-op threads (0: LibTorch's default)
   // search
-  std::int64_t epochs = 0;           ///< search epochs (one-shot strategies: shared-weight epochs)
-  std::int64_t train = 0;            ///< training images the search uses
-  std::int64_t valid = 0;            ///< the next training images, held out for the architecture
-  std::int64_t batch = 0;            ///< batch size
-  std::int64_t channels = 0;         ///< search network channels
-  std::int64_t layers = 0;           ///< search network cells (nb201: per stage)
-  double lr = 0.0;                   ///< search SGD learning rate (cosine-annealed)
-  int order = 1;                     ///< darts: 1 (first order) or 2 (unrolled)
-  std::size_t trials = 0;            ///< trial strategies: children trained; spos: evolution trials
-  std::size_t children = 0;          ///< reinforce, enas: children per controller update
+  std::int64_t epochs = 0;    ///< search epochs (one-shot strategies: shared-weight epochs)
+  std::int64_t train = 0;     ///< training images the search uses
+  std::int64_t valid = 0;     ///< the next training images, held out for the architecture
+  std::int64_t batch = 0;     ///< batch size
+  std::int64_t channels = 0;  ///< search network channels
+  std::int64_t layers = 0;    ///< search network cells (nb201: per stage)
+  double lr = 0.0;            ///< search SGD learning rate (cosine-annealed)
+  int order = 1;              ///< darts: 1 (first order) or 2 (unrolled)
+  /// differentiable strategies: the architecture's Adam learning rate before scaling (0: the
+  /// strategy's published rate, 3e-4; PC-DARTS 6e-4)
+  double arch_lr = 0.0;
+  /// differentiable strategies: the architecture steps `arch_lr` is meant for
+  /// (nas::ArchTraining::reference_steps; 0: no scaling)
+  std::int64_t arch_steps_ref = 0;
+  std::int64_t warmup = 0;   ///< differentiable strategies: weight-only epochs first
+  double beta_decay = 0.0;   ///< differentiable strategies: beta-DARTS's regularizer (0: off)
+  std::size_t trials = 0;    ///< trial strategies: children trained; spos: evolution trials
+  std::size_t children = 0;  ///< reinforce, enas: children per controller update
   std::size_t controller_steps = 0;  ///< enas: controller updates per epoch
   std::int64_t child_epochs = 0;     ///< trial strategies: epochs each child trains
   // final training
@@ -104,6 +112,10 @@ void for_each_setting(F&& f) {
   f("layers", &Settings::layers);
   f("lr", &Settings::lr);
   f("order", &Settings::order);
+  f("arch_lr", &Settings::arch_lr);
+  f("arch_steps_ref", &Settings::arch_steps_ref);
+  f("warmup", &Settings::warmup);
+  f("beta_decay", &Settings::beta_decay);
   f("trials", &Settings::trials);
   f("children", &Settings::children);
   f("controller_steps", &Settings::controller_steps);
@@ -133,11 +145,18 @@ inline std::string to_json(const Settings& s) {
   return o.str();
 }
 
-/// The settings `to_json` wrote. Throws c10::Error naming a missing or mistyped member.
+/// The settings `to_json` wrote. Throws c10::Error naming a missing or mistyped member. The
+/// architecture-training settings (`arch_lr`, `arch_steps_ref`, `warmup`, `beta_decay`) came
+/// later: a run that saved none of them ran with the published architecture training, which
+/// they are then set to.
 inline Settings settings_from_json(const std::string& text) {
   const auto v = json::parse(text);
   Settings s;
+  const bool legacy = v.find("arch_lr") == nullptr;
   for_each_setting([&]<class T>(const char* name, T Settings::*member) {
+    const std::string_view n = name;
+    if (legacy && (n == "arch_lr" || n == "arch_steps_ref" || n == "warmup" || n == "beta_decay"))
+      return;
     if constexpr (std::is_same_v<T, std::string>)
       s.*member = detail::json_member_text(v, name, "settings");
     else if constexpr (std::is_floating_point_v<T>)
@@ -145,6 +164,10 @@ inline Settings settings_from_json(const std::string& text) {
     else
       s.*member = static_cast<T>(detail::json_member_integer(v, name, "settings"));
   });
+  if (legacy) {
+    s.arch_lr = s.strategy == "pc-darts" ? 6e-4 : 3e-4;
+    s.warmup = s.strategy == "pc-darts" ? s.epochs * 3 / 10 : 0;
+  }
   return s;
 }
 
@@ -180,7 +203,7 @@ void apply_preset(Settings& s, Given&& given) {
     set("--final-layers", s.final_layers, darts ? 8 : 1);
     set("--final-lr", s.final_lr, 0.05);
     set("--test", s.test, 10000);
-    set("--baseline", s.baseline, 4);
+    set("--baseline", s.baseline, 6);
     set("--checkpoint-every", s.checkpoint_every, 5);
   } else {
     TORCH_CHECK(s.preset == "full", "unknown preset '", s.preset, "'; use demo or full");
@@ -205,6 +228,15 @@ void apply_preset(Settings& s, Given&& given) {
     set("--checkpoint-every", s.checkpoint_every, 10);
     set("--device", s.device, torch::cuda::is_available() ? "cuda" : "cpu");
   }
+  // the architecture's training: the published rate; the demo scales it to its budget (the
+  // published run's architecture steps: GDAS 240 epochs, DARTS 50, PC-DARTS 35 after its
+  // warm-up, of 391 batches of 64, PC-DARTS 98 of 256) and trains the weights alone first
+  const bool demo = s.preset == "demo", pc = s.strategy == "pc-darts";
+  set("--arch-lr", s.arch_lr, pc ? 6e-4 : 3e-4);
+  set("--arch-steps-ref", s.arch_steps_ref,
+      !demo ? 0 : (s.strategy == "gdas" ? 240 * 391 : (pc ? 35 * 98 : 50 * 391)));
+  set("--warmup", s.warmup, pc || demo ? s.epochs * 3 / 10 : 0);
+  set("--beta-decay", s.beta_decay, 0.0);
 }
 
 }  // namespace nas::run

@@ -11,6 +11,7 @@
 
 #include <c10/util/Exception.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstddef>
@@ -23,10 +24,35 @@
 #include "nas/nn/supernet.hpp"
 #include "nas/strategy/common.hpp"
 #include "nas/strategy/derive.hpp"
+#include "nas/strategy/regularizers.hpp"
 #include "nas/train/checkpoint.hpp"
 #include "nas/train/options.hpp"
 
 namespace nas::detail {
+
+/// Fills `report`'s alpha_top_* fields: over every edge of every cell kind, the largest
+/// softmax(alpha) weight of the edge (1 / ops when alpha is uniform, 1 when one op has won).
+template <search_space S, class SupernetModule, class Report>
+void alpha_top_weights(const SupernetModule& net, Report& report) {
+  double sum = 0.0, low = 1.0, high = 0.0;
+  std::int64_t edges = 0;
+  for (std::size_t kind = 0; kind < S::cell_count; ++kind) {
+    const auto top = std::get<0>(torch::softmax(net.alpha_at(kind).detach(), -1).max(-1))
+                         .to(torch::kCPU, torch::kDouble)
+                         .contiguous();
+    const auto* p = top.template data_ptr<double>();
+    for (std::int64_t e = 0; e < top.numel(); ++e) {
+      sum += p[e];
+      low = std::min(low, p[e]);
+      high = std::max(high, p[e]);
+    }
+    edges += top.numel();
+  }
+  if (edges == 0) return;
+  report.alpha_top_mean = sum / static_cast<double>(edges);
+  report.alpha_top_min = low;
+  report.alpha_top_max = high;
+}
 
 /// The shared part of a bilevel (weights / architecture) strategy. `Derived` provides
 /// `step(train, valid)` and `begin_epoch(epoch)`.
@@ -62,6 +88,23 @@ class Bilevel {
   [[nodiscard]] double learning_rate() {
     return static_cast<torch::optim::SGDOptions&>(weights_.param_groups().front().options()).lr();
   }
+  /// The architecture's learning rate in force: ArchTraining::learning_rate, scaled to the
+  /// planned architecture steps once search() knows them (ArchTraining::reference_steps).
+  [[nodiscard]] double arch_learning_rate() {
+    return static_cast<torch::optim::AdamOptions&>(arch_.param_groups().front().options()).lr();
+  }
+  /// The architecture steps a search of `steps_per_epoch` steps per epoch takes: one per
+  /// step of every epoch after the warm-up.
+  [[nodiscard]] std::int64_t planned_arch_steps(std::int64_t steps_per_epoch) const noexcept {
+    return std::max<std::int64_t>(0, options_.epochs - options_.arch.warmup_epochs) *
+           steps_per_epoch;
+  }
+  /// The Beta-Decay weight of the current epoch (ArchTraining::beta_decay): `beta_decay *
+  /// epoch / epochs`.
+  [[nodiscard]] double beta_decay_weight() const noexcept {
+    return options_.arch.beta_decay * static_cast<double>(epoch_) /
+           static_cast<double>(options_.epochs);
+  }
 
   /// The architecture the supernet's parameters stand for now (nas::derive with the
   /// options' derivation rule).
@@ -96,6 +139,7 @@ class Bilevel {
       valid_stream_->load(*pending_, "pending.valid_stream");
       pending_.reset();
     }
+    set_arch_learning_rate(steps_per_epoch());
     auto& result = progress_;
     if (result.stop == StopReason::interrupted) result.stop = StopReason::completed;  // go on
     for (std::int64_t epoch = next_epoch_;
@@ -107,14 +151,14 @@ class Bilevel {
       report.epoch = epoch;
       report.epochs = options_.epochs;
       report.learning_rate = learning_rate();
+      report.arch_learning_rate = arch_steps_due() ? arch_learning_rate() : 0.0;
       report.tau = static_cast<Derived&>(*this).tau();
       // an interrupted epoch goes on where it stopped, with what its steps had summed
       PartialEpoch done = std::exchange(partial_, {});
       StepReport& sum = done.sum;
       report.skipped = done.skipped;
       const auto device = device_of(*net_);
-      const std::int64_t steps =
-          options_.weights.steps > 0 ? options_.weights.steps : train_stream_->batches();
+      const std::int64_t steps = steps_per_epoch();
       for (std::int64_t i = done.steps; i < steps; ++i) {
         if (callbacks.stop.stop_requested()) {
           done.steps = i;
@@ -152,6 +196,7 @@ class Bilevel {
       report.train_accuracy = ratio(static_cast<double>(sum.train_correct), sum.train_count);
       report.valid_accuracy = ratio(static_cast<double>(sum.valid_correct), sum.valid_count);
       report.genotype = genotype();
+      detail::alpha_top_weights<S>(*net_, report);
       report.parameter_free_ops = parameter_free_count(*net_, report.genotype);
       report.identity_ops = identity_count(report.genotype);
       report.seconds = done.seconds + seconds_since(start);
@@ -280,8 +325,19 @@ class Bilevel {
     report.train_count = train.target.size(0);
   }
 
-  /// Applies an architecture gradient with the architecture optimizer.
-  void apply_arch_gradient(const std::vector<torch::Tensor>& grads) {
+  /// Applies an architecture gradient with the architecture optimizer, plus the gradient of
+  /// the Beta-Decay regularizer when ArchTraining::beta_decay is on.
+  void apply_arch_gradient(std::vector<torch::Tensor> grads) {
+    const double lambda = beta_decay_weight();
+    if (lambda > 0.0) {
+      // the regularizer's gradient by autograd (it reaches the op parameters only, not
+      // PC-DARTS's edge weights, which follow them in arch_list())
+      std::vector<torch::Tensor> alphas(
+          arch_list().begin(), arch_list().begin() + static_cast<std::ptrdiff_t>(std::min(
+                                                         arch_list().size(), S::cell_count)));
+      const auto extra = torch::autograd::grad({beta_decay_loss(alphas) * lambda}, alphas);
+      for (std::size_t i = 0; i < extra.size(); ++i) grads[i] = grads[i] + extra[i];
+    }
     // one check (one device sync) over every cell kind's gradient
     torch::Tensor finite;
     for (const auto& g : grads) {
@@ -333,6 +389,17 @@ class Bilevel {
   std::optional<Checkpoint> pending_;
   PartialEpoch partial_;  // where an interrupted epoch stopped
 
+  [[nodiscard]] std::int64_t steps_per_epoch() const {
+    return options_.weights.steps > 0 ? options_.weights.steps : train_stream_->batches();
+  }
+  void set_arch_learning_rate(std::int64_t steps_per_epoch) {
+    const double lr =
+        scaled_arch_learning_rate(options_.arch.learning_rate, options_.arch.reference_steps,
+                                  planned_arch_steps(steps_per_epoch));
+    for (auto& group : arch_.param_groups())
+      static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
+  }
+
   static double seconds_since(std::chrono::steady_clock::time_point t) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
   }
@@ -340,6 +407,9 @@ class Bilevel {
     TORCH_CHECK(o.epochs > 0, "epochs must be positive; got ", o.epochs);
     o.weights.validate(Derived::display_name);
     o.arch.validate(Derived::display_name);
+    TORCH_CHECK(o.arch.warmup_epochs < o.epochs, Derived::display_name, ": arch.warmup_epochs (",
+                o.arch.warmup_epochs, ") must be less than epochs (", o.epochs,
+                "), or no architecture step runs; shorten the warm-up or search longer");
     TORCH_CHECK(o.train_portion > 0.0 && o.train_portion < 1.0,
                 "train_portion must be in (0, 1); got ", o.train_portion);
     return o;

@@ -87,7 +87,16 @@ struct EpochReport {
   double valid_loss = 0.0;  ///< mean over the epoch's architecture steps
   double valid_accuracy = 0.0;
   double learning_rate = 0.0;
-  double tau = 0.0;                    ///< Gumbel temperature (GDAS), 0 otherwise
+  double tau = 0.0;  ///< Gumbel temperature (GDAS), 0 otherwise
+  /// the architecture's learning rate in force (ArchTraining::reference_steps scales it), 0
+  /// in a warm-up epoch (no architecture step)
+  double arch_learning_rate = 0.0;
+  /// over every edge, the largest softmax(alpha) weight after the epoch: the mean, the least
+  /// and the greatest (1 / ops on every edge while alpha is uniform, 1 once one op has won
+  /// an edge): whether the architecture is learning at all
+  double alpha_top_mean = 0.0;
+  double alpha_top_min = 0.0;          ///< see alpha_top_mean
+  double alpha_top_max = 0.0;          ///< see alpha_top_mean
   Genotype<S> genotype;                ///< derived after the epoch
   std::size_t parameter_free_ops = 0;  ///< kept parameter-free ops in `genotype`
   std::size_t identity_ops = 0;        ///< kept identity ops (`skip_connect`) in `genotype`
@@ -104,6 +113,10 @@ struct EpochReport {
         .number("valid_accuracy", valid_accuracy)
         .number("learning_rate", learning_rate)
         .number("tau", tau)
+        .number("arch_learning_rate", arch_learning_rate)
+        .number("alpha_top_mean", alpha_top_mean)
+        .number("alpha_top_min", alpha_top_min)
+        .number("alpha_top_max", alpha_top_max)
         .text("genotype", to_string(genotype))
         .integer("parameter_free_ops", static_cast<std::int64_t>(parameter_free_ops))
         .integer("skip_ops", static_cast<std::int64_t>(identity_ops))
@@ -131,6 +144,14 @@ struct EpochReport {
     num("valid_acc", valid_accuracy, 4);
     num("lr", learning_rate, 5);
     if (tau > 0.0) num("tau", tau, 3);
+    if (arch_learning_rate > 0.0) num("arch_lr", arch_learning_rate, 5);
+    {
+      std::string t(64, '\0');
+      t.resize(
+          static_cast<std::size_t>(std::snprintf(t.data(), t.size(), " alpha_top %.3f [%.3f, %.3f]",
+                                                 alpha_top_mean, alpha_top_min, alpha_top_max)));
+      s += t;
+    }
     s += " param_free_ops ";
     s += std::to_string(parameter_free_ops);
     s += " skip_ops ";
@@ -172,6 +193,14 @@ template <search_space S>
     r.valid_accuracy = detail::json_member_number(v, "valid_accuracy", what);
     r.learning_rate = detail::json_member_number(v, "learning_rate", what);
     r.tau = detail::json_member_number(v, "tau", what);
+    // not in the reports of an older checkpoint: left 0 there
+    const auto optional_number = [&](const char* name, double& field) {
+      if (v.find(name) != nullptr) field = detail::json_member_number(v, name, what);
+    };
+    optional_number("arch_learning_rate", r.arch_learning_rate);
+    optional_number("alpha_top_mean", r.alpha_top_mean);
+    optional_number("alpha_top_min", r.alpha_top_min);
+    optional_number("alpha_top_max", r.alpha_top_max);
     r.genotype = parse<S>(detail::json_member_text(v, "genotype", what));
     r.parameter_free_ops =
         static_cast<std::size_t>(detail::json_member_integer(v, "parameter_free_ops", what));

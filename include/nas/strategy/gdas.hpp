@@ -8,6 +8,7 @@
 
 #include <c10/util/Exception.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -44,7 +45,8 @@ struct GdasOptions {
 /// GDAS: on a nas::relax::Gumbel supernet, each step first trains the weights of one
 /// sampled architecture on a training batch, then updates alpha on a validation batch
 /// through another sample's straight-through gradient; each forward runs one op per
-/// edge. The temperature follows the relaxation's linear schedule over the epochs.
+/// edge. The temperature follows the relaxation's linear schedule over the epochs after
+/// GdasOptions::arch.warmup_epochs (over all of them without a warm-up).
 template <search_space S>
 class Gdas : public detail::Bilevel<Gdas<S>, S, relax::Gumbel, GdasOptions> {
   using base = detail::Bilevel<Gdas<S>, S, relax::Gumbel, GdasOptions>;
@@ -80,8 +82,13 @@ class Gdas : public detail::Bilevel<Gdas<S>, S, relax::Gumbel, GdasOptions> {
   }
 
  private:
+  // the temperature anneals over the epochs that take architecture steps (all of them
+  // without a warm-up, as GDAS's schedule); a warm-up epoch's weight steps sample paths from
+  // softmax(alpha), which the temperature does not change
   void begin_epoch(std::int64_t epoch) {
-    this->net_->relaxation().anneal(epoch, this->options_.epochs);
+    const auto warmup = std::min(this->options_.arch.warmup_epochs, this->options_.epochs - 1);
+    this->net_->relaxation().anneal(std::max<std::int64_t>(0, epoch - warmup),
+                                    this->options_.epochs - warmup);
   }
   [[nodiscard]] double tau() const { return this->net_->relaxation().tau(); }
 };

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdio>
 #include <limits>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -39,6 +40,9 @@ struct PlotOptions {
   double panel_width = 260.0;   ///< pixels
   double panel_height = 170.0;  ///< pixels
   bool unit_range = false;      ///< y from 0 to 1 in every panel (probabilities, accuracies)
+  /// one y range for every panel, fitted to all of their data (panels compare at a glance;
+  /// unit_range wins when both are set)
+  bool shared_range = false;
 };
 
 namespace detail {
@@ -111,21 +115,29 @@ inline constexpr const char* palette[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62
     detail::append(s, "<text x=\"", fixed(width / 2, 0),
                    "\" y=\"22\" text-anchor=\"middle\" font-size=\"15\">",
                    detail::svg_escape(options.title), "</text>\n");
+  // the y range of the finite values of `panels` (infinite when there are none)
+  const auto range = [](std::span<const Panel> of) {
+    double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+    for (const auto& panel : of)
+      for (const auto& series : panel.series)
+        for (double v : series.values)
+          if (std::isfinite(v)) {
+            lo = std::min(lo, v);
+            hi = std::max(hi, v);
+          }
+    return std::pair{lo, hi};
+  };
+  const auto shared = range(panels);
   for (std::size_t k = 0; k < panels.size(); ++k) {
     const Panel& p = panels[k];
     const double x0 = 10.0 + w * static_cast<double>(k % columns) + 42.0;
     const double y0 = top + h * static_cast<double>(k / columns) + 20.0;
     const double pw = w - 56.0, ph = h - 52.0;
-    double lo = std::numeric_limits<double>::infinity(), hi = -lo;
     std::size_t n = 0;
-    for (const auto& series : p.series) {
-      n = std::max(n, series.values.size());
-      for (double v : series.values)
-        if (std::isfinite(v)) {
-          lo = std::min(lo, v);
-          hi = std::max(hi, v);
-        }
-    }
+    for (const auto& series : p.series) n = std::max(n, series.values.size());
+    // not a structured binding: the lambdas below capture these (Clang before 16 cannot)
+    const auto fitted = options.shared_range ? shared : range(std::span<const Panel>(&p, 1));
+    double lo = fitted.first, hi = fitted.second;
     if (options.unit_range || !std::isfinite(lo)) {
       lo = 0.0;
       hi = 1.0;
