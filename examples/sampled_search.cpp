@@ -34,11 +34,14 @@ struct Settings {
   std::string strategy = "reinforce";
   std::string space = "nb201";
   std::string objective = "accuracy";
-  double target = 20000;              // MnasNet: target parameters
-  double budget = 20000;              // budget: most parameters allowed
-  std::size_t trials = 30;            // reinforce, random, evolution, spos
-  std::size_t children = 5;           // reinforce, enas: children per controller update
-  std::int64_t child_epochs = 1;      // reinforce, random, evolution: epochs per child
+  double target = 20000;          // MnasNet: target parameters
+  double budget = 20000;          // budget: most parameters allowed
+  std::size_t trials = 30;        // reinforce, random, evolution, spos
+  std::size_t children = 5;       // reinforce, enas: children per controller update
+  std::int64_t child_epochs = 1;  // reinforce, random, evolution: epochs per child
+  // reinforce, random, evolution: successive halving over the strategy's children, this many
+  // rungs (0: off); rung r trains children 3^r times the child epochs, the best third go on
+  std::size_t halving = 0;
   double learning_rate = 0.05;        // SGD learning rate of the children and the shared weights
   std::int64_t epochs = 5;            // enas, spos: epochs of shared-weight training
   std::size_t controller_steps = 10;  // enas: controller updates per epoch
@@ -154,15 +157,34 @@ void search(const Settings& s, const nas::Data& train, const nas::Data& valid,
   auto finish = [&](const nas::TrialResult<S>& r) {
     summarize(r.trials, r.genotype, *r.metrics, elapsed());
   };
+  // --halving R: `trials` children at rung 0, the best third of each rung trained 3x longer
+  const auto at_rung = [&](std::size_t rung) {
+    std::int64_t epochs = s.child_epochs;
+    for (std::size_t r = 0; r < rung; ++r) epochs *= 3;
+    return nas::eval::FromScratch<S>(train, valid,
+                                     {.stack = stack,
+                                      .epochs = epochs,
+                                      .resolution = s.resolution,
+                                      .batch_size = s.batch,
+                                      .learning_rate = s.learning_rate,
+                                      .seed = s.seed});
+  };
+  const auto drive = [&](auto& strategy) {
+    if (s.halving == 0)
+      return nas::run_trials(strategy, evaluator, {.trials = s.trials}, objective, callbacks);
+    return nas::successive_halving(strategy, at_rung,
+                                   {.children = s.trials, .eta = 3, .rungs = s.halving}, objective,
+                                   callbacks);
+  };
   if (s.strategy == "reinforce") {
     nas::Reinforce<S> rl(nas::Controller<S>(), {.children = s.children, .seed = s.seed});
-    finish(nas::run_trials(rl, evaluator, {.trials = s.trials}, objective, callbacks));
+    finish(drive(rl));
   } else if (s.strategy == "random") {
     nas::RandomSearch<S> random({.seed = s.seed});
-    finish(nas::run_trials(random, evaluator, {.trials = s.trials}, objective, callbacks));
+    finish(drive(random));
   } else {
     nas::Evolution<S> evolution({.population = 10, .sample = 3, .seed = s.seed});
-    finish(nas::run_trials(evolution, evaluator, {.trials = s.trials}, objective, callbacks));
+    finish(drive(evolution));
   }
 }
 
@@ -207,6 +229,11 @@ int main(int argc, char** argv) {
                  "architectures proposed (reinforce, random, evolution; spos: its evolution)")
       ->capture_default_str()
       ->check(CLI::Range(1, 100000));
+  app.add_option("--halving", s.halving,
+                 "reinforce, random, evolution: successive halving in this many rungs (--trials "
+                 "children at rung 0, each rung's best third trained 3x longer; 0: off)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 10));
   app.add_option("--children", s.children, "reinforce, enas: children per controller update")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000));

@@ -55,6 +55,7 @@
 #include "nas/strategy/enas.hpp"
 #include "nas/strategy/evolution.hpp"
 #include "nas/strategy/gdas.hpp"
+#include "nas/strategy/halving.hpp"
 #include "nas/strategy/history.hpp"
 #include "nas/strategy/one_shot.hpp"
 #include "nas/strategy/random_search.hpp"
