@@ -29,6 +29,7 @@
 #include "nas/layout/stack.hpp"
 #include "nas/ops/cost.hpp"
 #include "nas/ops/darts.hpp"
+#include "nas/ops/relu.hpp"
 #include "nas/space/genotype.hpp"
 #include "nas/space/space.hpp"
 
@@ -261,11 +262,10 @@ struct Darts {
         const std::int64_t c = s.channels;
         stem0 = net.register_module(
             "stem0", torch::nn::Sequential(conv(s.input_channels, c / 2, 3, 2, 1),
-                                           torch::nn::BatchNorm2d(c / 2), torch::nn::ReLU(),
+                                           torch::nn::BatchNorm2d(c / 2), ops::ReLU(),
                                            conv(c / 2, c, 3, 2, 1), torch::nn::BatchNorm2d(c)));
-        stem1 = net.register_module("stem1",
-                                    torch::nn::Sequential(torch::nn::ReLU(), conv(c, c, 3, 2, 1),
-                                                          torch::nn::BatchNorm2d(c)));
+        stem1 = net.register_module("stem1", torch::nn::Sequential(ops::ReLU(), conv(c, c, 3, 2, 1),
+                                                                   torch::nn::BatchNorm2d(c)));
         c_prev_prev = c_prev = c;
         reduction_prev = true;
       }
@@ -285,16 +285,16 @@ struct Darts {
       }
       if (!Net::searching && s.auxiliary) {
         torch::nn::Sequential head;
-        head->push_back(torch::nn::ReLU());
+        head->push_back(ops::ReLU());
         head->push_back(torch::nn::AvgPool2d(
             torch::nn::AvgPool2dOptions(5).stride(cifar ? 3 : 2).count_include_pad(false)));
         head->push_back(conv(c_auxiliary, 128, 1, 1, 0));
         head->push_back(torch::nn::BatchNorm2d(128));
-        head->push_back(torch::nn::ReLU());
+        head->push_back(ops::ReLU());
         head->push_back(conv(128, 768, 2, 1, 0));
         // DARTS's ImageNet head has no batch norm here (its code keeps it out on purpose)
         if (cifar) head->push_back(torch::nn::BatchNorm2d(768));
-        head->push_back(torch::nn::ReLU());
+        head->push_back(ops::ReLU());
         head->push_back(torch::nn::Flatten());
         head->push_back(torch::nn::Linear(768, s.classes));
         auxiliary_head = net.register_module("auxiliary_head", head);

@@ -24,6 +24,7 @@
 #include "nas/layout/stack.hpp"
 #include "nas/ops/cost.hpp"
 #include "nas/ops/mobile.hpp"
+#include "nas/ops/relu.hpp"
 #include "nas/space/space.hpp"
 
 namespace nas {
@@ -134,7 +135,7 @@ struct Mobile {
                                             .stride(2)
                                             .padding(1)
                                             .bias(false)),
-                      torch::nn::BatchNorm2d(sizes.stem), torch::nn::ReLU6(),
+                      torch::nn::BatchNorm2d(sizes.stem), ops::ReLU6(),
                       ops::MBConv<3, 1>(OpArgs{sizes.stem, sizes.first, 1, true})));
       net.template add_cell_at<0>(
           CellShape{{CellInput{sizes.first}}, [layers = sizes.layers](const Edge& edge, bool) {
@@ -146,7 +147,7 @@ struct Mobile {
           torch::nn::Sequential(
               torch::nn::Conv2d(
                   torch::nn::Conv2dOptions(sizes.layers.back().out, sizes.head, 1).bias(false)),
-              torch::nn::BatchNorm2d(sizes.head), torch::nn::ReLU6()));
+              torch::nn::BatchNorm2d(sizes.head), ops::ReLU6()));
       classifier = net.register_module("classifier", torch::nn::Linear(sizes.head, s.classes));
     }
 

@@ -22,6 +22,7 @@
 #include "nas/layout/stack.hpp"
 #include "nas/ops/cost.hpp"
 #include "nas/ops/nb201.hpp"
+#include "nas/ops/relu.hpp"
 #include "nas/space/space.hpp"
 
 namespace nas::layouts {
@@ -68,7 +69,7 @@ struct Nb201 {
         c_prev = c;
       }
       lastact = net.register_module(
-          "lastact", torch::nn::Sequential(torch::nn::BatchNorm2d(c_prev), torch::nn::ReLU()));
+          "lastact", torch::nn::Sequential(torch::nn::BatchNorm2d(c_prev), ops::ReLU()));
       classifier = net.register_module("classifier", torch::nn::Linear(c_prev, s.classes));
     }
 

@@ -25,6 +25,7 @@
 #include "nas/ops/op_args.hpp"
 #include "nas/ops/op_set.hpp"
 #include "nas/ops/operation.hpp"
+#include "nas/ops/relu.hpp"
 #include "nas/relax/relaxation.hpp"
 
 namespace nas {
@@ -98,7 +99,7 @@ class MixedEdgeImpl : public torch::nn::Module {
     torch::Tensor y;
     if constexpr (relu_first_op<M>) {
       if (relu_x != nullptr) {
-        if (!relu_x->defined()) *relu_x = torch::relu(x);
+        if (!relu_x->defined()) *relu_x = ops::relu(x);
         y = std::get<I>(ops_)->forward_relu(*relu_x);
       }
     }

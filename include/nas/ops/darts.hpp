@@ -20,6 +20,7 @@
 #include "nas/ops/op.hpp"
 #include "nas/ops/op_args.hpp"
 #include "nas/ops/op_set.hpp"
+#include "nas/ops/relu.hpp"
 
 namespace nas::ops {
 
@@ -55,7 +56,7 @@ class ReLUConvBNImpl : public torch::nn::Cloneable<ReLUConvBNImpl> {
   }
   /// Starts with a ReLU: nas::MixedEdge passes one shared relu(x) to forward_relu().
   static constexpr bool nas_relu_first = true;
-  torch::Tensor forward(const torch::Tensor& x) { return forward_relu(torch::relu(x)); }
+  torch::Tensor forward(const torch::Tensor& x) { return forward_relu(ops::relu(x)); }
   /// The output for `relu_x == relu(x)`.
   torch::Tensor forward_relu(const torch::Tensor& relu_x) { return bn(ops::conv(conv, relu_x)); }
   [[nodiscard]] const ReLUConvBNOptions& options() const noexcept { return options_; }
@@ -94,7 +95,7 @@ class FactorizedReduceImpl : public torch::nn::Cloneable<FactorizedReduceImpl> {
   }
   /// Starts with a ReLU: nas::MixedEdge passes one shared relu(x) to forward_relu().
   static constexpr bool nas_relu_first = true;
-  torch::Tensor forward(const torch::Tensor& x) { return forward_relu(torch::relu(x)); }
+  torch::Tensor forward(const torch::Tensor& x) { return forward_relu(ops::relu(x)); }
   /// The output for `relu_x == relu(x)`.
   torch::Tensor forward_relu(const torch::Tensor& relu_x) {
     TORCH_CHECK(relu_x.dim() == 4 && relu_x.size(2) % 2 == 0 && relu_x.size(3) % 2 == 0,
@@ -198,11 +199,11 @@ class SepConvImpl : public torch::nn::Cloneable<SepConvImpl<K>> {
   }
   /// Starts with a ReLU: nas::MixedEdge passes one shared relu(x) to forward_relu().
   static constexpr bool nas_relu_first = true;
-  torch::Tensor forward(const torch::Tensor& x) { return forward_relu(torch::relu(x)); }
+  torch::Tensor forward(const torch::Tensor& x) { return forward_relu(ops::relu(x)); }
   /// The output for `relu_x == relu(x)`.
   torch::Tensor forward_relu(const torch::Tensor& relu_x) {
     const auto y = ops::batch_norm(bn_1, ops::conv_pair(depthwise_1, pointwise_1, relu_x));
-    return ops::batch_norm(bn_2, ops::conv_pair(depthwise_2, pointwise_2, torch::relu(y)));
+    return ops::batch_norm(bn_2, ops::conv_pair(depthwise_2, pointwise_2, ops::relu(y)));
   }
   [[nodiscard]] std::int64_t multiply_adds(std::int64_t h, std::int64_t w) const {
     const auto& a = args_;
@@ -250,7 +251,7 @@ class DilConvImpl : public torch::nn::Cloneable<DilConvImpl<K>> {
   }
   /// Starts with a ReLU: nas::MixedEdge passes one shared relu(x) to forward_relu().
   static constexpr bool nas_relu_first = true;
-  torch::Tensor forward(const torch::Tensor& x) { return forward_relu(torch::relu(x)); }
+  torch::Tensor forward(const torch::Tensor& x) { return forward_relu(ops::relu(x)); }
   /// The output for `relu_x == relu(x)`.
   torch::Tensor forward_relu(const torch::Tensor& relu_x) {
     return ops::batch_norm(bn, ops::conv_pair(depthwise, pointwise, relu_x));
@@ -338,7 +339,7 @@ class Conv7x1_1x7Impl : public torch::nn::Cloneable<Conv7x1_1x7Impl> {
   }
   /// Starts with a ReLU: nas::MixedEdge passes one shared relu(x) to forward_relu().
   static constexpr bool nas_relu_first = true;
-  torch::Tensor forward(const torch::Tensor& x) { return forward_relu(torch::relu(x)); }
+  torch::Tensor forward(const torch::Tensor& x) { return forward_relu(ops::relu(x)); }
   /// The output for `relu_x == relu(x)`.
   torch::Tensor forward_relu(const torch::Tensor& relu_x) {
     return bn(ops::conv(conv_7x1, ops::conv(conv_1x7, relu_x)));

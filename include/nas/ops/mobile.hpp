@@ -20,6 +20,7 @@
 #include "nas/ops/op.hpp"
 #include "nas/ops/op_args.hpp"
 #include "nas/ops/op_set.hpp"
+#include "nas/ops/relu.hpp"
 
 namespace nas::ops {
 
@@ -68,11 +69,11 @@ class MBConvImpl : public torch::nn::Cloneable<MBConvImpl<K, E, SqueezeExcite>> 
   }
 
   torch::Tensor forward(const torch::Tensor& x) {
-    auto y = E != 1 ? torch::nn::functional::relu6(expand_bn(expand(x))) : x;
-    y = torch::nn::functional::relu6(depthwise_bn(depthwise(y)));
+    auto y = E != 1 ? ops::relu6(expand_bn(expand(x))) : x;
+    y = ops::relu6(depthwise_bn(depthwise(y)));
     if (SqueezeExcite) {
       const auto s = torch::adaptive_avg_pool2d(y, {1, 1});
-      y = y * torch::sigmoid(se_expand(torch::relu(se_reduce(s))));
+      y = y * torch::sigmoid(se_expand(ops::relu(se_reduce(s))));
     }
     y = project_bn(project(y));
     return residual() ? y + x : y;

@@ -18,6 +18,7 @@
 #include "nas/ops/op.hpp"
 #include "nas/ops/op_args.hpp"
 #include "nas/ops/op_set.hpp"
+#include "nas/ops/relu.hpp"
 
 namespace nas::ops {
 
@@ -119,7 +120,7 @@ class Nb201SkipImpl : public torch::nn::Cloneable<Nb201SkipImpl> {
     if (!bn) return x;
     if (!conv_2) return bn(conv_1(x));
     using torch::indexing::Slice;
-    const auto y = torch::relu(x);
+    const auto y = ops::relu(x);
     const auto padded = torch::constant_pad_nd(y, {0, 1, 0, 1});
     return bn(
         torch::cat({conv_1(y), conv_2(padded.index({Slice(), Slice(), Slice(1), Slice(1)}))}, 1));
