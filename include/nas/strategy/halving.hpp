@@ -62,7 +62,7 @@ concept rung_evaluators = search_space<S> && std::invocable<F&, std::size_t> &&
 /// StopReason::interrupted and the best of the highest rung reached.
 ///
 /// ```
-/// auto at_rung = [&](std::size_t rung) {   // rung r: 3^r epochs
+/// auto at_rung = [&](std::size_t rung) {   // rung r: 2^r epochs
 ///   return nas::eval::FromScratch<space>(train, valid, {.epochs = std::int64_t{1} << rung});
 /// };
 /// nas::Evolution<space> evolution({.population = 10, .sample = 3});
