@@ -8,6 +8,7 @@
 #include <c10/util/Exception.h>
 
 #include <chrono>
+#include <cmath>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
@@ -42,6 +43,32 @@ concept search_strategy = requires {
   { s.propose() } -> std::same_as<Genotype<typename T::space>>;
   s.observe(t);
 };
+
+namespace detail {
+/// Fills trial `t`'s metrics, `cached`, `seconds` and `score`: the metrics from `cache` when it
+/// holds `t.genotype`, else from `evaluator` (timed, then cached when `cache` is given); `who`
+/// names the caller in the error for an objective that returns NaN.
+template <search_space S, evaluator_for<S> E, objective O>
+void evaluate_trial(Trial<S>& t, E& evaluator, const O& score,
+                    std::unordered_map<Genotype<S>, Metrics>* cache, const char* who) {
+  if (cache != nullptr) {
+    if (const auto hit = cache->find(t.genotype); hit != cache->end()) {
+      t.metrics = hit->second;
+      t.cached = true;
+    }
+  }
+  if (!t.cached) {
+    const auto start = std::chrono::steady_clock::now();
+    t.metrics = evaluate<S>(evaluator, t.genotype);
+    t.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (cache != nullptr) cache->emplace(t.genotype, t.metrics);
+  }
+  t.score = static_cast<double>(score(t.metrics));
+  TORCH_CHECK(!std::isnan(t.score), who, ": the objective returned NaN for ", to_string(t.genotype),
+              " (accuracy ", t.metrics.accuracy,
+              "); return minus infinity to reject an architecture");
+}
+}  // namespace detail
 
 /// Options of nas::run_trials.
 struct TrialOptions {
@@ -109,20 +136,8 @@ TrialResult<typename T::space> run_trials(T& strategy, E& evaluator,
     t.genotype = strategy.propose();
     t.genotype.validate();
     t.round = options.round;
-    const auto hit = options.cache ? cache.find(t.genotype) : cache.end();
-    if (hit != cache.end()) {
-      t.metrics = hit->second;
-      t.cached = true;
-    } else {
-      const auto start = std::chrono::steady_clock::now();
-      t.metrics = detail::evaluate<S>(evaluator, t.genotype);
-      t.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      if (options.cache) cache.emplace(t.genotype, t.metrics);
-    }
-    t.score = static_cast<double>(score(t.metrics));
-    TORCH_CHECK(!std::isnan(t.score), "nas::run_trials: the objective returned NaN for ",
-                to_string(t.genotype), " (accuracy ", t.metrics.accuracy,
-                "); return minus infinity to reject an architecture");
+    detail::evaluate_trial(t, evaluator, score, options.cache ? &cache : nullptr,
+                           "nas::run_trials");
     const Trial<S>& recorded = history.push(t);
     strategy.observe(recorded);
     if (!best || recorded.score > best->score) best = recorded;

@@ -8,7 +8,6 @@
 #include <c10/util/Exception.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <concepts>
 #include <cstddef>
@@ -100,20 +99,8 @@ TrialResult<typename T::space> successive_halving(
       t.genotype = first ? strategy.propose() : candidates[i];
       t.genotype.validate();
       t.round = static_cast<std::int64_t>(rung);
-      if (const auto hit = cache.find(t.genotype); hit != cache.end()) {
-        t.metrics = hit->second;
-        t.cached = true;
-      } else {
-        const auto start = std::chrono::steady_clock::now();
-        t.metrics = detail::evaluate<S>(evaluator, t.genotype);
-        t.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        cache.emplace(t.genotype, t.metrics);
-        scored.emplace_back(0.0, t.genotype);
-      }
-      t.score = static_cast<double>(score(t.metrics));
-      TORCH_CHECK(!std::isnan(t.score), "nas::successive_halving: the objective returned NaN for ",
-                  to_string(t.genotype), "; return minus infinity to reject an architecture");
-      if (!t.cached) scored.back().first = t.score;
+      detail::evaluate_trial(t, evaluator, score, &cache, "nas::successive_halving");
+      if (!t.cached) scored.emplace_back(t.score, t.genotype);
       const Trial<S>& recorded = history.push(t);
       if (first) strategy.observe(recorded);
       if (!best || recorded.score > best->score) best = recorded;
