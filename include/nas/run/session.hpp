@@ -358,11 +358,7 @@ class Session {
       options.weights.batch_size = s_.batch;
       options.weights.learning_rate = s_.lr;
       options.weights.skip_nonfinite = weights.skip_nonfinite;
-      const auto arch = arch_training();
-      options.arch.learning_rate = arch.learning_rate;
-      options.arch.warmup_epochs = arch.warmup_epochs;
-      options.arch.reference_steps = arch.reference_steps;
-      options.arch.beta_decay = arch.beta_decay;
+      options.arch = arch_training();  // PC-DARTS's 6e-4 and its warm-up come from the presets
       PcDarts<S> pc(net, options);
       run_bilevel(pc, net);
     } else if (s_.strategy == "darts") {
