@@ -1,4 +1,4 @@
-// differentiable_search: DARTS and GDAS on Fashion-MNIST, on CPU, in a few minutes.
+// differentiable_search: DARTS, DrNAS and GDAS on Fashion-MNIST, on CPU, in a few minutes.
 //
 // The supernet is NAS-Bench-201's (every op on every edge of a 4-node cell, 3 stages) or
 // DARTS's (normal and reduction cells), at reduced sizes. Each epoch prints the losses and
@@ -6,6 +6,7 @@
 // ops are parameter-free (a DARTS search collapsing to skip-connections shows here first).
 //
 //   differentiable_search --strategy darts --order 2 --space nb201 --epochs 10
+//   differentiable_search --strategy drnas --aux-skip   (DrNAS's Dirichlet weights, DARTS-'s skip)
 #include <torch/torch.h>
 #include <CLI/CLI.hpp>
 
@@ -41,6 +42,7 @@ struct Settings {
   std::int64_t warmup = 0;          // weight-only epochs first
   std::int64_t arch_steps_ref = 0;  // the steps Adam's 3e-4 was published for (0: no scaling)
   double beta_decay = 0.0;          // beta-DARTS's regularizer (0: off)
+  bool aux_skip = false;            // DARTS-'s auxiliary skip connection
 };
 
 // Accuracy of the supernet in evaluation mode (GDAS: the argmax op of every edge).
@@ -137,8 +139,10 @@ void run(const char* name, Strategy& strategy, Net& net, const nas::Data& train,
   std::printf("%s: %.1f s, parameter-free ops %zu, supernet test accuracy %.3f\n", name, seconds,
               nas::parameter_free_count(*net, result.genotype), accuracy(net, test));
   if (!plots.empty())
-    write_plots<S>(plots + (std::string(name).starts_with("GDAS") ? "gdas_" : "darts_"), reports,
-                   weights);
+    write_plots<S>(plots + (std::string(name).starts_with("GDAS")
+                                ? "gdas_"
+                                : (std::string(name).starts_with("DrNAS") ? "drnas_" : "darts_")),
+                   reports, weights);
 }
 
 // Adam at the published 3e-4, scaled to this search's architecture steps when asked
@@ -158,7 +162,9 @@ void search(const Settings& s, const nas::Data& train, const nas::Data& test) {
                                          : nas::Skeleton::darts_cifar};
   if (s.strategy == "darts" || s.strategy == "both") {
     torch::manual_seed(s.seed);
-    nas::Supernet<S, nas::relax::Softmax> net(stack);
+    // DARTS-: an auxiliary skip connection on every edge, decaying from 1 to 0 (--aux-skip)
+    nas::Supernet<S, nas::relax::Softmax> net(stack, nas::relax::Softmax{},
+                                              nas::SupernetOptions{.auxiliary_skip = s.aux_skip});
     nas::Darts darts(net, {.order = s.order,
                            .epochs = s.epochs,
                            .weights = {.batch_size = s.batch},
@@ -166,9 +172,20 @@ void search(const Settings& s, const nas::Data& train, const nas::Data& test) {
     run<S>(s.order == 2 ? "DARTS (second order)" : "DARTS (first order)", darts, net, train, test,
            s.plots);
   }
+  if (s.strategy == "drnas") {
+    torch::manual_seed(s.seed);
+    nas::Supernet<S, nas::relax::Dirichlet> net(stack, nas::relax::Dirichlet{},
+                                                nas::SupernetOptions{.auxiliary_skip = s.aux_skip});
+    nas::DrNas<S> drnas(net, {.order = s.order,
+                              .epochs = s.epochs,
+                              .weights = {.batch_size = s.batch},
+                              .arch = arch(s)});
+    run<S>("DrNAS", drnas, net, train, test, s.plots);
+  }
   if (s.strategy == "gdas" || s.strategy == "both") {
     torch::manual_seed(s.seed);
-    nas::Supernet<S, nas::relax::Gumbel> net(stack);
+    nas::Supernet<S, nas::relax::Gumbel> net(stack, nas::relax::Gumbel{},
+                                             nas::SupernetOptions{.auxiliary_skip = s.aux_skip});
     nas::Gdas gdas(net, {.epochs = s.epochs, .weights = {.batch_size = s.batch}, .arch = arch(s)});
     run<S>("GDAS", gdas, net, train, test, s.plots);
   }
@@ -179,9 +196,9 @@ void search(const Settings& s, const nas::Data& train, const nas::Data& test) {
 int main(int argc, char** argv) {
   CLI::App app{"differentiable_search: DARTS and GDAS on Fashion-MNIST with nas"};
   Settings s;
-  app.add_option("--strategy", s.strategy, "darts, gdas or both")
+  app.add_option("--strategy", s.strategy, "darts, drnas, gdas or both (darts and gdas)")
       ->capture_default_str()
-      ->check(CLI::IsMember({"darts", "gdas", "both"}));
+      ->check(CLI::IsMember({"darts", "drnas", "gdas", "both"}));
   app.add_option("--space", s.space, "nb201 or darts")
       ->capture_default_str()
       ->check(CLI::IsMember({"nb201", "darts"}));
@@ -219,6 +236,8 @@ int main(int argc, char** argv) {
                  "beta-DARTS regularizer weight at the last epoch, linear from 0 (0: off)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1e6));
+  app.add_flag("--aux-skip", s.aux_skip,
+               "DARTS-: an auxiliary skip connection on every edge, decaying from 1 to 0");
   app.add_option("--seed", s.seed, "seed of initialization, sampling and data order")
       ->capture_default_str();
   app.add_option("--threads", s.threads, "intra-op threads (0: LibTorch's default)")

@@ -34,6 +34,7 @@
 #include "nas/ops/nb201.hpp"
 #include "nas/ops/operation.hpp"
 #include "nas/ops/relu.hpp"
+#include "nas/relax/dirichlet.hpp"
 #include "nas/relax/gumbel.hpp"
 #include "nas/relax/partial_channel.hpp"
 #include "nas/relax/relaxation.hpp"

@@ -28,6 +28,7 @@
 #include "nas/nn/cell_edges.hpp"
 #include "nas/nn/mixed_edge.hpp"
 #include "nas/ops/cost.hpp"
+#include "nas/ops/darts.hpp"
 #include "nas/relax/relaxation.hpp"
 #include "nas/space/genotype.hpp"
 
@@ -129,14 +130,20 @@ inline void check_cell_inputs(std::size_t given, std::size_t wanted, std::string
 }
 
 /// Every edge of one supernet cell: a nas::MixedEdge per edge, registered on the cell
-/// as `edge_<from>_<to>`, its candidates built as relaxation `R` says (candidate_args).
+/// as `edge_<from>_<to>`, its candidates built as relaxation `R` says (candidate_args). With
+/// `auxiliary_skip`, each edge also has DARTS-'s auxiliary skip connection: the identity on an
+/// edge that keeps its shape, a nas::ops::FactorizedReduce without affine parameters
+/// (registered as `edge_<from>_<to>_aux_skip`) on a stride-2 edge, as DARTS-'s code builds it.
 template <cell_kind C, relaxation R>
 class SearchEdges {
  public:
   template <class Args>
-  void build(torch::nn::Module& owner, Args&& args, const R& relaxation) {
+  void build(torch::nn::Module& owner, Args&& args, const R& relaxation,
+             bool auxiliary_skip = false) {
     edges_.clear();
     args_.clear();
+    aux_.clear();
+    auxiliary_ = auxiliary_skip;
     for (std::size_t e = 0; e < C::edge_count; ++e) {
       const Edge edge = C::edges[e];
       // appended piece by piece: GCC 12 at -O3 misreads "literal" + std::string
@@ -147,6 +154,23 @@ class SearchEdges {
       args_.push_back(args(e));
       edges_.push_back(owner.register_module(
           name, MixedEdge<typename C::ops>(detail::candidate_args(relaxation, args_.back()))));
+      if (!auxiliary_skip) continue;
+      const OpArgs& a = args_.back();
+      if (a.stride == 1 && a.in == a.out) {
+        aux_.emplace_back(nullptr);  // the identity
+        continue;
+      }
+      TORCH_CHECK(a.stride == 2 && a.out % 2 == 0,
+                  "DARTS-'s auxiliary skip connection "
+                  "(SupernetOptions::auxiliary_skip) is the identity or, at stride 2, a factorized "
+                  "reduction; edge (",
+                  edge.from, " -> ", edge.to, ") of a '", C::name, "' cell maps ", a.in, " to ",
+                  a.out, " channels at stride ", a.stride,
+                  "; turn auxiliary_skip off for this space");
+      OpArgs reduce = a;
+      reduce.affine = false;
+      name += "_aux_skip";
+      aux_.push_back(owner.register_module(name, ops::FactorizedReduce(reduce)));
     }
   }
 
@@ -165,6 +189,10 @@ class SearchEdges {
           detail::forward_edge(relaxation, states[edge.from], args_[e],
                                [&](const torch::Tensor& x) { return mixed->forward(x, mix, e); });
       if (!h.defined()) continue;
+      if (auxiliary_ && mix.auxiliary_skip != 0.0) {
+        const auto& x = states[edge.from];
+        h = h + mix.auxiliary_skip * (aux_[e] ? aux_[e]->forward(x) : x);
+      }
       if (mix.edge_weights.defined())
         h = h * mix.edge_weights.select(0, static_cast<std::int64_t>(e));
       states[edge.to] = states[edge.to].defined() ? states[edge.to] + h : h;
@@ -178,6 +206,8 @@ class SearchEdges {
  private:
   std::vector<MixedEdge<typename C::ops>> edges_;
   std::vector<OpArgs> args_;
+  std::vector<ops::FactorizedReduce> aux_;  // DARTS-'s auxiliary skip (empty: the identity)
+  bool auxiliary_ = false;
 };
 
 }  // namespace detail
@@ -270,7 +300,10 @@ class CellModule : public torch::nn::ModuleHolder<CellImpl<C>> {
 template <cell_kind C, relaxation R>
 class SearchCellImpl : public torch::nn::Module {
  public:
-  SearchCellImpl(CellShape shape, const CellOptions& options, const R& relaxation)
+  /// `auxiliary_skip`: each edge also gets DARTS-'s auxiliary skip connection
+  /// (nas::SupernetOptions::auxiliary_skip), weighed by EdgeMix::auxiliary_skip.
+  SearchCellImpl(CellShape shape, const CellOptions& options, const R& relaxation,
+                 bool auxiliary_skip = false)
       : shape_(std::move(shape)), geometry_(shape_) {
     inputs_.build(*this, shape_);
     edges_.build(
@@ -279,7 +312,7 @@ class SearchCellImpl : public torch::nn::Module {
           const auto& s = geometry_.edges[e];
           return OpArgs{s.in, s.out, s.stride, options.affine, options.track_running_stats};
         },
-        relaxation);
+        relaxation, auxiliary_skip);
   }
 
   /// The cell's output under `mix` (and the relaxation's hooks) for its inputs (before

@@ -20,12 +20,14 @@
 #include <c10/util/Exception.h>
 
 #include <array>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <random>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -52,7 +54,24 @@ struct SupernetOptions {
   std::optional<bool> track_running_stats{};
   /// architecture parameters start as `init_scale * N(0, 1)` (both references: 1e-3)
   double init_scale = 1e-3;
+  /// DARTS- (Chu et al., ICLR 2021): every edge also adds an auxiliary skip connection, the
+  /// identity (a factorized reduction on a stride-2 edge), weighed by
+  /// SupernetImpl::auxiliary_skip_weight (1 when built). The skip carries the gradient that
+  /// otherwise makes `skip_connect` win; nas::Darts and nas::Gdas decay its weight linearly to
+  /// zero over the search (nas::auxiliary_skip_weight). Off: the supernet of DARTS, with its
+  /// published parameter count.
+  bool auxiliary_skip = false;
 };
+
+/// DARTS-'s schedule of the auxiliary skip connection's weight at epoch `epoch` (0-based) of
+/// `epochs`: `(epochs - epoch) / epochs`, from 1 at the first epoch to `1 / epochs` at the last
+/// (the reference code's linear decay, its run script's default).
+[[nodiscard]] inline double auxiliary_skip_weight(std::int64_t epoch, std::int64_t epochs) {
+  TORCH_CHECK(epochs > 0 && epoch >= 0 && epoch < epochs,
+              "nas::auxiliary_skip_weight needs 0 <= epoch < epochs; got epoch ", epoch, " of ",
+              epochs);
+  return static_cast<double>(epochs - epoch) / static_cast<double>(epochs);
+}
 
 namespace detail {
 template <class R>
@@ -141,6 +160,8 @@ class SupernetImpl : public torch::nn::Module {
       mixes_[I] =
           relaxation_.mix(alphas_[I], MixContext{I, C::edge_count, C::op_count, this->is_training(),
                                                  C::edges.data(), betas_[I]});
+      mixes_[I].auxiliary_skip = options_.auxiliary_skip ? auxiliary_skip_weight_ : 0.0;
+      apply_projection(I, mixes_[I]);
     });
     auto out = skeleton_.forward(*this, x);
     mixes_ = {};
@@ -209,7 +230,50 @@ class SupernetImpl : public torch::nn::Module {
       (std::make_index_sequence<cell_kinds>{});
       if (edge.defined()) w = w * edge.unsqueeze(1);
     }
+    if (projects(kind)) {
+      const auto [keep, fixed, edge_keep] = projection_tensors(kind, w.options());
+      w = w * keep + fixed;
+    }
     return w;
+  }
+
+  // ---- DARTS-PT's projection (nas::Darts::derive_by_perturbation) ----------------------------
+  /// Fixes edge `edge` of cell kind `kind` to op `op` from now on: its op weights become one-hot
+  /// in every forward (whatever alpha says) and in candidate_weights(), so nas::derive keeps it.
+  /// Needs a relaxation that weighs every op (nas::relax::Softmax, Dirichlet, PartialChannel).
+  void project_op(std::size_t kind, std::size_t edge, std::size_t op) {
+    check_projection_index(kind, edge, op);
+    projection_[kind][edge] = static_cast<std::int64_t>(op);
+  }
+  /// Removes edge `edge` of cell kind `kind` from now on (its output is zero; DARTS-PT's
+  /// topology projection on a cell that keeps some of each node's inputs).
+  void remove_edge(std::size_t kind, std::size_t edge) {
+    check_projection_index(kind, edge, 0);
+    projection_[kind][edge] = removed_edge;
+  }
+  /// The op edge `edge` of kind `kind` is fixed to, if any.
+  [[nodiscard]] std::optional<std::size_t> projected_op(std::size_t kind, std::size_t edge) const {
+    check_projection_index(kind, edge, 0);
+    const auto p = projection_[kind][edge];
+    return p >= 0 ? std::optional<std::size_t>(static_cast<std::size_t>(p)) : std::nullopt;
+  }
+  /// Whether edge `edge` of kind `kind` was removed.
+  [[nodiscard]] bool edge_removed(std::size_t kind, std::size_t edge) const {
+    check_projection_index(kind, edge, 0);
+    return projection_[kind][edge] == removed_edge;
+  }
+  /// Masks op `op` of edge `edge` (its weight zero, the others unchanged, as DARTS-PT measures
+  /// an op's worth), or with `op` unset the whole edge, in the forwards until clear_mask().
+  void set_mask(std::size_t kind, std::size_t edge, std::optional<std::size_t> op) {
+    check_projection_index(kind, edge, op.value_or(0));
+    mask_ = Mask{kind, edge, op ? static_cast<std::int64_t>(*op) : removed_edge};
+  }
+  void clear_mask() noexcept { mask_.reset(); }
+  /// Undoes every projection and the mask.
+  void clear_projection() {
+    for (std::size_t k = 0; k < cell_kinds; ++k)
+      projection_[k].assign(projection_[k].size(), free_edge);
+    mask_.reset();
   }
   /// The architecture parameters of the cell kind named `Name` (`alpha<"normal">()`).
   template <FixedString Name>
@@ -287,6 +351,20 @@ class SupernetImpl : public torch::nn::Module {
     return parameter_free_[kind][op];
   }
 
+  /// The weight of DARTS-'s auxiliary skip connection (SupernetOptions::auxiliary_skip): 1 when
+  /// built; nas::Darts and nas::Gdas set it every epoch (nas::auxiliary_skip_weight).
+  [[nodiscard]] double auxiliary_skip_weight() const noexcept {
+    return options_.auxiliary_skip ? auxiliary_skip_weight_ : 0.0;
+  }
+  void set_auxiliary_skip_weight(double w) {
+    TORCH_CHECK(options_.auxiliary_skip,
+                "this supernet has no auxiliary skip connection; build it with "
+                "SupernetOptions::auxiliary_skip = true");
+    TORCH_CHECK(std::isfinite(w) && w >= 0.0,
+                "the auxiliary skip weight must be a finite number >= 0; got ", w);
+    auxiliary_skip_weight_ = w;
+  }
+
   [[nodiscard]] R& relaxation() noexcept { return relaxation_; }
   [[nodiscard]] const R& relaxation() const noexcept { return relaxation_; }
   [[nodiscard]] const Stack& stack() const noexcept { return stack_; }
@@ -310,8 +388,8 @@ class SupernetImpl : public torch::nn::Module {
   template <std::size_t I>
   std::int64_t add_cell_at(CellShape shape) {
     using C = typename S::template cell_at<I>;
-    auto cell =
-        std::make_shared<SearchCellImpl<C, R>>(std::move(shape), cell_options_, relaxation_);
+    auto cell = std::make_shared<SearchCellImpl<C, R>>(std::move(shape), cell_options_, relaxation_,
+                                                       options_.auxiliary_skip);
     const auto out = cell->out_channels();
     cells_.template add<I>(*this, std::move(cell));
     return out;
@@ -365,6 +443,81 @@ class SupernetImpl : public torch::nn::Module {
     return false;
   }
 
+  static constexpr std::int64_t free_edge = -1, removed_edge = -2;
+  struct Mask {
+    std::size_t kind = 0, edge = 0;
+    std::int64_t op = removed_edge;  // removed_edge: the whole edge
+  };
+  static constexpr std::array<std::size_t, cell_kinds> edge_counts() {
+    std::array<std::size_t, cell_kinds> n{};
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      ((n[I] = S::template cell_at<I>::edge_count), ...);
+    }
+    (std::make_index_sequence<cell_kinds>{});
+    return n;
+  }
+  static constexpr std::array<std::size_t, cell_kinds> op_counts() {
+    std::array<std::size_t, cell_kinds> n{};
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      ((n[I] = S::template cell_at<I>::op_count), ...);
+    }
+    (std::make_index_sequence<cell_kinds>{});
+    return n;
+  }
+  void check_projection_index(std::size_t kind, std::size_t edge, std::size_t op) const {
+    TORCH_CHECK(kind < cell_kinds, "cell kind ", kind, " out of range; the space has ", cell_kinds);
+    TORCH_CHECK(edge < edge_counts()[kind] && op < op_counts()[kind], "edge ", edge, " / op ", op,
+                " out of range for cell kind ", kind, " (", edge_counts()[kind], " edges, ",
+                op_counts()[kind], " ops)");
+  }
+  [[nodiscard]] bool projects(std::size_t kind) const {
+    if (mask_ && mask_->kind == kind) return true;
+    for (const auto p : projection_[kind])
+      if (p != free_edge) return true;
+    return false;
+  }
+  // Multiplier and addend of the op weights `[edges, ops]` and the multiplier of the edge
+  // weights `[edges]` that the projection and the mask make of cell kind `kind`'s mix.
+  [[nodiscard]] std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> projection_tensors(
+      std::size_t kind, const torch::TensorOptions& options) const {
+    const auto edges = static_cast<std::int64_t>(edge_counts()[kind]);
+    const auto ops = static_cast<std::int64_t>(op_counts()[kind]);
+    auto keep = torch::ones({edges, ops}, torch::kDouble);
+    auto fixed = torch::zeros({edges, ops}, torch::kDouble);
+    auto edge_keep = torch::ones({edges}, torch::kDouble);
+    auto* k = keep.data_ptr<double>();
+    auto* f = fixed.data_ptr<double>();
+    auto* ek = edge_keep.data_ptr<double>();
+    for (std::int64_t e = 0; e < edges; ++e) {
+      const auto p = projection_[kind][static_cast<std::size_t>(e)];
+      if (p == free_edge) continue;
+      for (std::int64_t o = 0; o < ops; ++o) k[e * ops + o] = 0.0;
+      if (p == removed_edge)
+        ek[e] = 0.0;
+      else
+        f[e * ops + p] = 1.0;
+    }
+    if (mask_ && mask_->kind == kind) {
+      const auto e = static_cast<std::int64_t>(mask_->edge);
+      if (mask_->op == removed_edge) {
+        for (std::int64_t o = 0; o < ops; ++o) k[e * ops + o] = f[e * ops + o] = 0.0;
+        ek[e] = 0.0;
+      } else {
+        k[e * ops + mask_->op] = f[e * ops + mask_->op] = 0.0;
+      }
+    }
+    return {keep.to(options), fixed.to(options), edge_keep.to(options)};
+  }
+  void apply_projection(std::size_t kind, EdgeMix& mix) const {
+    if (!projects(kind)) return;
+    TORCH_CHECK(mix.weights.defined() && mix.active.empty(),
+                "a projected or masked supernet (DARTS-PT) needs a relaxation that weighs every op "
+                "(nas::relax::Softmax, Dirichlet, PartialChannel); this one runs sampled paths");
+    const auto [keep, fixed, edge_keep] = projection_tensors(kind, mix.weights.options());
+    mix.weights = mix.weights * keep + fixed;
+    if (mix.edge_weights.defined()) mix.edge_weights = mix.edge_weights * edge_keep;
+  }
+
   // For each cell kind and op: whether the op's module on the first edge that leaves a computed
   // node (or, if none, the first edge) of the first cell of the kind has no parameters.
   void find_parameter_free_ops() {
@@ -397,6 +550,13 @@ class SupernetImpl : public torch::nn::Module {
   std::array<torch::Tensor, cell_kinds> betas_;  // per-edge parameters (learns_edge_weights)
   std::array<std::vector<bool>, cell_kinds> parameter_free_;
   std::optional<Genotype<S>> path_;
+  double auxiliary_skip_weight_ = 1.0;
+  std::array<std::vector<std::int64_t>, cell_kinds> projection_ = [] {
+    std::array<std::vector<std::int64_t>, cell_kinds> p;
+    for (std::size_t k = 0; k < cell_kinds; ++k) p[k].assign(edge_counts()[k], free_edge);
+    return p;
+  }();
+  std::optional<Mask> mask_;
 };
 
 /// Module holder of nas::SupernetImpl<S, R>: `nas::Supernet<space, nas::relax::Softmax>

@@ -30,11 +30,15 @@ namespace nas {
 ///   (GDAS's straight-through estimator).
 /// - `edge_weights` `[edges]`: each edge's output is multiplied by its entry before its node
 ///   sums its inputs (PC-DARTS's edge normalization); undefined: every edge counts once.
+/// - `auxiliary_skip`: the weight of DARTS-'s auxiliary skip connection, added to every edge's
+///   output (before its edge weight) by a supernet built with
+///   nas::SupernetOptions::auxiliary_skip; the supernet sets it, not the relaxation.
 struct EdgeMix {
   torch::Tensor weights{};
   std::vector<std::vector<std::size_t>> active{};
   bool straight_through = false;
   torch::Tensor edge_weights{};
+  double auxiliary_skip = 0.0;
 };
 
 /// What a nas::relaxation is told when it computes an EdgeMix.

@@ -16,7 +16,9 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <numeric>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <utility>
 #include <vector>
@@ -24,6 +26,7 @@
 #include "nas/nn/supernet.hpp"
 #include "nas/strategy/common.hpp"
 #include "nas/strategy/derive.hpp"
+#include "nas/strategy/perturbation.hpp"
 #include "nas/strategy/regularizers.hpp"
 #include "nas/train/checkpoint.hpp"
 #include "nas/train/options.hpp"
@@ -72,12 +75,15 @@ class Bilevel {
   [[nodiscard]] torch::optim::SGD& weight_optimizer() noexcept { return weights_; }
   [[nodiscard]] torch::optim::Adam& arch_optimizer() noexcept { return arch_; }
 
-  /// Sets the epoch (0-based): the cosine learning rate of the weights, and whatever the
-  /// strategy schedules per epoch (GDAS: the temperature).
+  /// Sets the epoch (0-based): the cosine learning rate of the weights, the weight of DARTS-'s
+  /// auxiliary skip connection on a supernet that has one (nas::auxiliary_skip_weight), and
+  /// whatever the strategy schedules per epoch (GDAS: the temperature).
   void set_epoch(std::int64_t epoch) {
     TORCH_CHECK(epoch >= 0 && epoch < options_.epochs, "epoch ", epoch, " out of range [0, ",
                 options_.epochs, ")");
     epoch_ = epoch;
+    if (net_->options().auxiliary_skip)
+      net_->set_auxiliary_skip_weight(auxiliary_skip_weight(epoch, options_.epochs));
     const double lr = cosine_learning_rate(
         options_.weights.learning_rate, options_.weights.learning_rate_min, epoch, options_.epochs);
     for (auto& group : weights_.param_groups())
@@ -210,6 +216,172 @@ class Bilevel {
     }
     if (result.epochs.empty()) result.genotype = genotype();
     return result;
+  }
+
+  /// DARTS-PT's selection (Wang et al., ICLR 2021) instead of the argmax of alpha: call it once
+  /// search() has finished. Edge by edge in a random order (torch's CPU generator), it masks
+  /// each candidate op in turn (its weight zero, the others unchanged), measures the supernet's
+  /// validation accuracy on `valid` (in training mode, as the reference does; or
+  /// `options.score`), and keeps the op whose removal costs most (the lowest score; ties to the
+  /// lower op), fixing the edge to it
+  /// (SupernetImpl::project_op). On a cell that keeps some inputs of each node (DARTS), zero ops
+  /// are not candidates, and then each node with more inputs than it keeps chooses them the same
+  /// way, masking one whole edge at a time and removing the edges whose removal costs least
+  /// (`options.topology`; off, nas::derive keeps each node's lowest-index inputs, every
+  /// projected edge weighing 1). Between two decisions the supernet is fine-tuned for
+  /// `options.tune_epochs` epochs of this strategy's steps on `train` / `valid` (architecture
+  /// and weights, the weights at `options.learning_rate`, by default a tenth of
+  /// WeightTraining::learning_rate, as the reference).
+  ///
+  /// Returns the selected architecture (nas::derive of the projected supernet, without the
+  /// identity cap); the supernet keeps its projection (clear_projection() undoes it), the
+  /// weights their fine-tuning; the weights' learning rate and DARTS-'s skip weight (zero while
+  /// it runs) are put back, however it ends. Not part of save(): a run stopped inside it
+  /// load()s the searched state and calls it again, to the same result. Needs a relaxation
+  /// that weighs every op (DARTS, PC-DARTS, DrNAS; GDAS's sampled paths are refused before
+  /// anything changes). `stop` ends it with nas::Interrupted; a non-finite loss while
+  /// fine-tuning is skipped or thrown as WeightTraining::skip_nonfinite says.
+  Genotype<S> derive_by_perturbation(const Data& train, const Data& valid,
+                                     const PerturbationOptions& options = {},
+                                     std::stop_token stop = {}) {
+    TORCH_CHECK(options.tune_epochs >= 0 && options.eval_batches >= 0 &&
+                    options.learning_rate >= 0.0 && std::isfinite(options.learning_rate),
+                Derived::display_name,
+                ": PerturbationOptions needs tune_epochs >= 0, eval_batches >= 0 and a finite "
+                "learning_rate >= 0 (0: a tenth of the search's)");
+    train.check("derive_by_perturbation's training data");
+    valid.check("derive_by_perturbation's validation data");
+    auto& net = *net_;
+    check_weighs_every_op();
+    const auto device = device_of(net);
+    const auto batch = options_.weights.batch_size;
+    BatchStream tune_train(train, batch), tune_valid(valid, batch);
+    // while it runs: the weights at the fine-tuning rate, DARTS-'s skip off (its schedule ends
+    // at zero); both put back, and any mask cleared, however it ends
+    struct Restore {
+      Bilevel& self;
+      double lr, skip;
+      ~Restore() {
+        self.net_->clear_mask();
+        for (auto& group : self.weights_.param_groups())
+          static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
+        if (self.net_->options().auxiliary_skip) self.net_->set_auxiliary_skip_weight(skip);
+      }
+    } restore{*this, learning_rate(), net.auxiliary_skip_weight()};
+    const double tune_lr =
+        options.learning_rate > 0.0 ? options.learning_rate : options_.weights.learning_rate / 10.0;
+    for (auto& group : weights_.param_groups())
+      static_cast<torch::optim::SGDOptions&>(group.options()).lr(tune_lr);
+    if (net.options().auxiliary_skip) net.set_auxiliary_skip_weight(0.0);
+    const auto accuracy = [&] {
+      if (options.score) return options.score();
+      torch::NoGradGuard no_grad;
+      net.train();
+      std::int64_t right = 0, total = 0, b = 0;
+      for (std::int64_t start = 0; start < valid.size(); start += batch, ++b) {
+        if (options.eval_batches > 0 && b >= options.eval_batches) break;
+        if (stop.stop_requested()) detail::throw_interrupted("DARTS-PT's selection");
+        const auto part = valid.slice(start, std::min(valid.size(), start + batch));
+        const auto target = part.targets.to(device);
+        right += correct(net.forward(part.inputs.to(device)), target);
+        total += target.size(0);
+      }
+      return static_cast<double>(right) / static_cast<double>(total);
+    };
+    const std::int64_t tune_steps =
+        options.tune_epochs *
+        (options_.weights.steps > 0 ? options_.weights.steps : tune_train.batches());
+    const auto tune = [&] {
+      for (std::int64_t i = 0; i < tune_steps; ++i) {
+        if (stop.stop_requested()) detail::throw_interrupted("DARTS-PT's selection");
+        const Batch t = tune_train.next(device);
+        const Batch v = tune_valid.next(device);
+        try {
+          static_cast<Derived&>(*this).step(t, v);
+        } catch (const NonFiniteLoss&) {
+          if (!options_.weights.skip_nonfinite) throw;  // as search() does
+        }
+      }
+    };
+    // every decision up front, so that the last one is not followed by fine-tuning
+    struct Decision {
+      std::size_t kind, index;
+      bool topology;
+    };
+    std::vector<Decision> todo;
+    {
+      std::vector<Decision> ops;
+      for_each_kind([&]<std::size_t I>() {
+        using C = typename S::template cell_at<I>;
+        for (std::size_t e = 0; e < C::edge_count; ++e)
+          if (!net.projected_op(I, e) && !net.edge_removed(I, e)) ops.push_back({I, e, false});
+      });
+      for (const auto i : random_order(ops.size())) todo.push_back(ops[i]);
+      if (options.topology)
+        for_each_kind([&]<std::size_t I>() {
+          using C = typename S::template cell_at<I>;
+          if constexpr (!C::dag.keeps_all()) {
+            std::vector<Decision> nodes;
+            for (std::size_t v = C::input_count; v < C::dag.node_count(); ++v)
+              nodes.push_back({I, v, true});
+            for (const auto i : random_order(nodes.size())) todo.push_back(nodes[i]);
+          }
+        });
+    }
+    for (std::size_t d = 0; d < todo.size(); ++d) {
+      const Decision& decision = todo[d];
+      PerturbationDecision report;
+      report.cell_kind = decision.kind;
+      report.edge_or_node = decision.index;
+      report.topology = decision.topology;
+      with_kind(decision.kind, [&]<std::size_t I>() {
+        using C = typename S::template cell_at<I>;
+        if (!decision.topology) {
+          for (std::size_t k = 0; k < C::op_count; ++k) {
+            if (!C::dag.keeps_all() && C::ops::is_zero[k]) continue;
+            net.set_mask(I, decision.index, k);
+            report.candidates.push_back(k);
+            report.score_without.push_back(accuracy());
+            net.clear_mask();
+          }
+          TORCH_CHECK(!report.candidates.empty(), "DARTS-PT: edge ", decision.index, " of a '",
+                      C::name, "' cell has no op to choose (every op is a zero op)");
+          const auto best = static_cast<std::size_t>(
+              std::min_element(report.score_without.begin(), report.score_without.end()) -
+              report.score_without.begin());
+          report.kept = {report.candidates[best]};
+          net.project_op(I, decision.index, report.candidates[best]);
+        } else {
+          for (std::size_t e = 0; e < C::edge_count; ++e)
+            if (C::edges[e].to == decision.index && !net.edge_removed(I, e))
+              report.candidates.push_back(e);
+          if (report.candidates.size() <= C::dag.keep) {
+            report.kept = report.candidates;
+            return;
+          }
+          for (const std::size_t e : report.candidates) {
+            net.set_mask(I, e, std::nullopt);
+            report.score_without.push_back(accuracy());
+            net.clear_mask();
+          }
+          std::vector<std::size_t> order(report.candidates.size());
+          std::iota(order.begin(), order.end(), std::size_t{0});
+          std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+            return report.score_without[a] < report.score_without[b];
+          });
+          for (std::size_t i = 0; i < order.size(); ++i) {
+            if (i < C::dag.keep)
+              report.kept.push_back(report.candidates[order[i]]);
+            else
+              net.remove_edge(I, report.candidates[order[i]]);
+          }
+          std::sort(report.kept.begin(), report.kept.end());
+        }
+      });
+      if (options.on_decision) options.on_decision(report);
+      if (d + 1 < todo.size()) tune();
+    }
+    return derive(net);
   }
 
   /// Epochs completed so far (by search, or restored by load).
@@ -398,6 +570,45 @@ class Bilevel {
                                   planned_arch_steps(steps_per_epoch));
     for (auto& group : arch_.param_groups())
       static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
+  }
+
+  // DARTS-PT masks op weights: refuse, before anything changes, a relaxation whose mix has none
+  // (or runs sampled paths), asked in evaluation mode so that no noise is drawn
+  void check_weighs_every_op() {
+    for_each_kind([&]<std::size_t I>() {
+      using C = typename S::template cell_at<I>;
+      torch::NoGradGuard no_grad;
+      const auto mix = net_->relaxation().mix(
+          net_->alpha_at(I),
+          MixContext{I, C::edge_count, C::op_count, false, C::edges.data(),
+                     detail::learns_edge_weights<R>() ? net_->beta_at(I) : torch::Tensor()});
+      TORCH_CHECK(mix.weights.defined() && mix.active.empty(), Derived::display_name,
+                  "::derive_by_perturbation (DARTS-PT) masks op weights: it needs a relaxation "
+                  "that weighs every op (nas::relax::Softmax, Dirichlet, PartialChannel); this "
+                  "one runs sampled paths (GDAS: derive by argmax)");
+    });
+  }
+
+  template <class F>
+  static void for_each_kind(F&& f) {
+    [&]<std::size_t... I>(std::index_sequence<I...>) { (f.template operator()<I>(), ...); }
+    (std::make_index_sequence<S::cell_count>{});
+  }
+  template <class F>
+  static void with_kind(std::size_t kind, F&& f) {
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      ((kind == I ? (f.template operator()<I>(), 0) : 0), ...);
+    }
+    (std::make_index_sequence<S::cell_count>{});
+  }
+  // 0 .. n-1 in an order drawn from torch's CPU generator
+  static std::vector<std::size_t> random_order(std::size_t n) {
+    std::vector<std::size_t> out;
+    if (n == 0) return out;
+    const auto p = torch::randperm(static_cast<std::int64_t>(n), torch::kLong).contiguous();
+    for (std::int64_t i = 0; i < p.numel(); ++i)
+      out.push_back(static_cast<std::size_t>(p.data_ptr<std::int64_t>()[i]));
+    return out;
   }
 
   static double seconds_since(std::chrono::steady_clock::time_point t) {

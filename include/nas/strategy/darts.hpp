@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "nas/nn/supernet.hpp"
+#include "nas/relax/dirichlet.hpp"
 #include "nas/relax/partial_channel.hpp"
 #include "nas/relax/softmax.hpp"
 #include "nas/strategy/bilevel.hpp"
@@ -218,6 +219,13 @@ class Darts : public detail::Bilevel<Darts<S, R>, S, R, DartsOptions> {
 /// edge normalization); `nas::PcDarts<space> pc(net, nas::pc_darts_options());`.
 template <search_space S>
 using PcDarts = Darts<S, relax::PartialChannel>;
+
+/// DrNAS (Chen et al., ICLR 2021): DARTS over nas::relax::Dirichlet (the op weights of every
+/// edge sampled from Dirichlet(elu(alpha) + 1) each forward, learned by the pathwise gradient);
+/// `nas::DrNas<space> drnas(net, {.epochs = 100});`, the reference's NAS-Bench-201 search at
+/// DARTS's other settings.
+template <search_space S>
+using DrNas = Darts<S, relax::Dirichlet>;
 
 template <search_space S, relaxation R>
 Darts(Supernet<S, R>, const DartsOptions&) -> Darts<S, R>;
