@@ -3,7 +3,8 @@
 // Each zero-cost proxy (NASWOT, synflow, grad_norm, snip, jacob_cov, and the parameter count
 // as the baseline) scores the untrained network of a cell from one batch; nas::eval::ZeroCost
 // is the evaluator that does so for any strategy. The example ranks five hand-picked cells by
-// each proxy, then lets random search pick the best of 20 random cells by NASWOT.
+// each proxy, then lets random search pick the best of 20 random cells by NASWOT, and starts
+// regularized evolution from NASWOT's best of 30 random cells (a zero-cost warm start).
 //
 // The data is a stand-in with Fashion-MNIST's shape (1 x 28 x 28 images, 10 classes), drawn
 // at random so the example needs no data set (and its output is a test's golden file);
@@ -110,6 +111,13 @@ int main(int argc, char** argv) {
     const auto result = nas::run_trials(random, naswot, {.trials = 20});
     std::printf("random search, 20 cells scored by NASWOT, the best: %s\n",
                 nas::to_string(result.best().genotype).c_str());
+
+    // ---- a zero-cost warm start: evolution begins with the cells NASWOT likes --------------
+    const auto initial = nas::eval::best_of_random<space>(naswot, 30, 5, /*seed=*/1);
+    nas::Evolution<space> evolution({.population = 5, .sample = 2, .seed = 0});
+    evolution.seed_population(initial);
+    std::printf("evolution's first proposal, NASWOT's best of 30 random cells: %s\n",
+                nas::to_string(evolution.propose()).c_str());
     return 0;
   } catch (const c10::Error& e) {
     std::fprintf(stderr, "zero_cost: %s\n", e.what_without_backtrace());

@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -18,7 +19,9 @@
 #include <nas/space/format.hpp>
 #include <nas/spaces/nb201.hpp>
 #include <nas/strategy/driver.hpp>
+#include <nas/strategy/evolution.hpp>
 #include <nas/strategy/random_search.hpp>
+#include <nas/train/checkpoint.hpp>
 
 namespace {
 
@@ -443,4 +446,65 @@ TEST_SUITE("cuda") {
       check_same(before, snapshot(*on_gpu));
     }
   }
+}
+
+TEST_CASE("best_of_random and Evolution::seed_population: a zero-cost warm start") {
+  using S = nas::spaces::nb201;
+  const auto conv3 = S::cell_at<0>::ops::find("nor_conv_3x3").value();
+  // a stand-in proxy: how many nor_conv_3x3 the cell keeps
+  const auto convs = [&](const nas::Genotype<S>& g) {
+    double n = 0.0;
+    for (std::size_t e = 0; e < S::cell_at<0>::edge_count; ++e)
+      for (const std::size_t k : g.cell_at<0>().ops(e)) n += k == conv3 ? 1.0 : 0.0;
+    return n;
+  };
+  std::size_t calls = 0;
+  const auto proxy = [&](const nas::Genotype<S>& g) {
+    ++calls;
+    return nas::Metrics{.accuracy = convs(g)};
+  };
+  auto evaluator = proxy;
+  const auto top = nas::eval::best_of_random<S>(evaluator, 40, 5, 3);
+  CHECK(calls == 40);
+  REQUIRE(top.size() == 5);
+  // the same 40 draws, ranked by hand
+  nas::Rng rng(3);
+  std::vector<nas::Genotype<S>> drawn;
+  std::vector<std::string> seen;
+  while (drawn.size() < 40) {
+    auto g = nas::sample<S>(rng);
+    const auto text = nas::to_string(g);
+    if (std::find(seen.begin(), seen.end(), text) != seen.end()) continue;
+    seen.push_back(text);
+    drawn.push_back(g);
+  }
+  std::stable_sort(drawn.begin(), drawn.end(),
+                   [&](const auto& a, const auto& b) { return convs(a) > convs(b); });
+  for (std::size_t i = 0; i < 5; ++i) CHECK(nas::to_string(top[i]) == nas::to_string(drawn[i]));
+  CHECK(convs(top.front()) >= convs(top.back()));
+  CHECK_THROWS_WITH((void)nas::eval::best_of_random<S>(evaluator, 4, 5, 0),
+                    doctest::Contains("keep <= candidates"));
+
+  // evolution proposes them first, then uniform samples to P, then mutations; a checkpoint
+  // taken in between goes on with the rest of them
+  nas::Evolution<S> evo({.population = 8, .sample = 2, .seed = 1});
+  evo.seed_population(top);
+  nas::Evolution<S> twin({.population = 8, .sample = 2, .seed = 1});
+  twin.seed_population(top);
+  std::vector<std::string> proposed;
+  for (std::size_t i = 0; i < 2; ++i) proposed.push_back(nas::to_string(evo.propose()));
+  nas::Checkpoint c;
+  evo.save(c, "evo");
+  nas::Evolution<S> resumed({.population = 8, .sample = 2, .seed = 1});
+  resumed.load(c, "evo");
+  for (std::size_t i = 2; i < 8; ++i) {
+    const auto g = evo.propose();
+    CHECK(nas::to_string(resumed.propose()) == nas::to_string(g));
+    proposed.push_back(nas::to_string(g));
+  }
+  for (std::size_t i = 0; i < 5; ++i) CHECK(proposed[i] == nas::to_string(top[i]));
+  for (std::size_t i = 0; i < 8; ++i) CHECK(nas::to_string(twin.propose()) == proposed[i]);
+  CHECK_THROWS_WITH(evo.seed_population(top), doctest::Contains("before the first proposal"));
+  nas::Evolution<S> small({.population = 3, .sample = 2});
+  CHECK_THROWS_WITH(small.seed_population(top), doctest::Contains("population of 3"));
 }

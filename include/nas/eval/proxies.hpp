@@ -35,12 +35,14 @@
 #include <vector>
 
 #include "nas/core/options.hpp"
+#include "nas/core/random.hpp"
 #include "nas/data/data.hpp"
 #include "nas/eval/cost_options.hpp"
 #include "nas/eval/metrics.hpp"
 #include "nas/layout/stack.hpp"
 #include "nas/nn/network.hpp"
 #include "nas/ops/relu.hpp"
+#include "nas/space/enumerate.hpp"
 #include "nas/space/genotype.hpp"
 #include "nas/train/training.hpp"
 
@@ -609,5 +611,45 @@ class ZeroCost {
   ZeroCostOptions options_;
   Data batch_;
 };
+
+}  // namespace nas::eval
+
+namespace nas::eval {
+
+/// A zero-cost warm start (Abdelfattah et al., ICLR 2021, "Zero-Cost Proxies for Lightweight
+/// NAS"): draws `candidates` distinct uniformly random architectures of `S` (nas::Rng seeded
+/// `seed`), scores each with `evaluator` (a nas::eval::ZeroCost proxy, or any evaluator: its
+/// Metrics::accuracy) and returns the best `keep`, best first (ties in the order drawn). Give
+/// them to nas::Evolution::seed_population, so evolution starts from cells the proxy likes
+/// instead of uniform ones. A space with fewer than `candidates` architectures gives what it
+/// has after 100 draws per candidate.
+template <search_space S, evaluator_for<S> E>
+[[nodiscard]] std::vector<Genotype<S>> best_of_random(E& evaluator, std::size_t candidates,
+                                                      std::size_t keep, std::uint64_t seed) {
+  TORCH_CHECK(keep >= 1 && keep <= candidates,
+              "nas::eval::best_of_random needs 1 <= keep <= candidates; got keep ", keep, " of ",
+              candidates);
+  Rng rng(seed);
+  std::vector<Genotype<S>> drawn;
+  std::unordered_set<std::string> seen;
+  for (std::size_t tries = 0; drawn.size() < candidates && tries < 100 * candidates; ++tries) {
+    auto g = sample<S>(rng);
+    if (seen.insert(to_string(g)).second) drawn.push_back(std::move(g));
+  }
+  std::vector<double> score;
+  score.reserve(drawn.size());
+  for (const auto& g : drawn) {
+    const double v = nas::detail::evaluate<S>(evaluator, g).accuracy;
+    score.push_back(std::isnan(v) ? -std::numeric_limits<double>::infinity() : v);  // NaN last
+  }
+  std::vector<std::size_t> order(drawn.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return score[a] > score[b]; });
+  std::vector<Genotype<S>> out;
+  for (std::size_t i = 0; i < order.size() && out.size() < keep; ++i)
+    out.push_back(drawn[order[i]]);
+  return out;
+}
 
 }  // namespace nas::eval

@@ -33,7 +33,8 @@ struct EvolutionOptions {
   NAS_WITH(seed)
 };
 
-/// Regularized evolution: the first P proposals are uniformly random; after that each
+/// Regularized evolution: the first P proposals are uniformly random (or the architectures given
+/// to seed_population, a zero-cost warm start); after that each
 /// proposal is a one-step mutation (nas::mutate) of the best of S architectures drawn
 /// uniformly (with replacement) from the population. Every observed architecture joins
 /// the population and, once it holds more than P, the oldest dies, whatever its score.
@@ -50,8 +51,23 @@ class Evolution {
                 options.sample, ") cannot exceed the population (", options.population, ")");
   }
 
+  /// Zero-cost warm start: the first proposals are `initial`, in order, instead of uniform
+  /// samples (the rest of the first P stay uniform); for example the cells a proxy scores best
+  /// (nas::eval::best_of_random). Call it before the first proposal; at most P of them.
+  void seed_population(std::vector<Genotype<S>> initial) {
+    TORCH_CHECK(proposed_ == 0,
+                "nas::Evolution::seed_population: call it before the first proposal");
+    TORCH_CHECK(initial.size() <= options_.population,
+                "nas::Evolution::seed_population: ", initial.size(),
+                " architectures for a population of ", options_.population);
+    for (const auto& g : initial) g.validate();
+    initial_ = std::move(initial);
+  }
+
   [[nodiscard]] Genotype<S> propose() {
-    if (proposed_++ < options_.population || population_.empty()) return sample<S>(rng_);
+    const std::size_t n = proposed_++;
+    if (n < options_.population || population_.empty())
+      return n < initial_.size() ? initial_[n] : sample<S>(rng_);
     const Member* parent = nullptr;
     for (std::size_t i = 0; i < options_.sample; ++i) {
       const Member& m = population_[uniform_below(rng_, population_.size())];
@@ -73,6 +89,9 @@ class Evolution {
     std::vector<std::pair<double, Genotype<S>>> items;
     for (const auto& m : population_) items.emplace_back(m.score, m.genotype);
     c.put_text(prefix + ".population", detail::scored_lines(items));
+    std::vector<std::pair<double, Genotype<S>>> initial;
+    for (const auto& g : initial_) initial.emplace_back(0.0, g);
+    c.put_text(prefix + ".initial", detail::scored_lines(initial));
   }
   /// Restores the state save() wrote.
   void load(const Checkpoint& c, const std::string& prefix) {
@@ -84,6 +103,11 @@ class Evolution {
     for (auto& [score, g] :
          detail::parse_scored_lines<S>(c.get_text(prefix + ".population"), "nas::Evolution::load"))
       population_.push_back({g, score});
+    initial_.clear();  // a checkpoint written before seed_population existed has none
+    if (c.contains(prefix + ".initial"))
+      for (auto& item :
+           detail::parse_scored_lines<S>(c.get_text(prefix + ".initial"), "nas::Evolution::load"))
+        initial_.push_back(std::move(item.second));
   }
 
   /// The architectures alive, oldest first, with their scores.
@@ -98,6 +122,7 @@ class Evolution {
   Rng rng_;
   std::size_t proposed_ = 0;
   std::deque<Member> population_;
+  std::vector<Genotype<S>> initial_;  // seed_population's, proposed first
 };
 
 }  // namespace nas
