@@ -1,7 +1,7 @@
 // nas_search: a whole architecture search on real data, as a long-running job.
 //
-// Any strategy (darts, pc-darts, gdas, enas, reinforce, random, evolution, spos) over any built-in
-// space (darts, nb201, mobile) on Fashion-MNIST (the Debian package), CIFAR-10 (binary
+// Any strategy (darts, pc-darts, drnas, gdas, enas, reinforce, random, evolution, spos) over any
+// built-in space (darts, nb201, mobile) on Fashion-MNIST (the Debian package), CIFAR-10 (binary
 // batches) or a folder of IDX files. Progress with ETA per epoch or trial (or JSON lines,
 // or quiet); the whole search state checkpointed atomically every epoch / N trials, and
 // `--resume DIR` continues a killed run to the same result; a run folder with the
@@ -121,7 +121,7 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::IsMember({"demo", "full"}));
   app.add_option("--strategy", s.strategy,
-                 "darts, pc-darts, gdas, enas, reinforce, random, evolution, spos")
+                 "darts, pc-darts, drnas, gdas, enas, reinforce, random, evolution, spos")
       ->capture_default_str()
       ->check(CLI::IsMember(names(nas::run::strategy_names)));
   app.add_option("--space", s.space,
@@ -191,6 +191,24 @@ int main(int argc, char** argv) {
                  "beta-DARTS regularizer weight reached at the last epoch, linear from 0 (0: off; "
                  "the paper's NAS-Bench-201 setting: 25 over 50 epochs) [0]")
       ->check(CLI::Range(0.0, 1e6));
+  app.add_flag("--aux-skip", s.aux_skip,
+               "DARTS-: an auxiliary skip connection on every edge, its weight decaying linearly "
+               "from 1 to 0 over the search (darts, pc-darts, drnas, gdas)");
+  app.add_option("--derive", s.derive,
+                 "darts, pc-darts, drnas: the found cell is the argmax of alpha, or chosen by "
+                 "perturbation (DARTS-PT: each op masked in turn, the one whose removal costs "
+                 "the supernet most validation accuracy kept)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"argmax", "perturbation"}));
+  app.add_option("--pt-tune", s.pt_tune,
+                 "--derive perturbation: fine-tuning epochs between two decisions [demo 1; full "
+                 "5, the reference's]")
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{100000}));
+  app.add_option("--warm-start", s.warm_start,
+                 "evolution: a zero-cost warm start, the first population the 10 cells this proxy "
+                 "scores best of 100 random ones (naswot, synflow, grad_norm, snip, jacob_cov, "
+                 "params) [off]")
+      ->check(CLI::IsMember({"naswot", "synflow", "grad_norm", "snip", "jacob_cov", "params"}));
   app.add_option("--trials", s.trials,
                  "reinforce, random, evolution: children trained; spos: evolution trials [demo 20, "
                  "spos 100; full 100, spos 1000]")

@@ -124,6 +124,10 @@ resume_cases() {
   resume_case pcdarts-nb201 6 7 --strategy pc-darts --space nb201 --channels 4
   resume_case pcdarts-darts 6 2 --strategy pc-darts --space darts --layers 3 --channels 4 \
     --final-layers 3 --final-channels 4
+  # DrNAS with DARTS-'s skip and DARTS-PT's selection: killed and stopped inside the selection
+  # (the 8 search steps, then one tick per decision), which starts over from the searched state
+  resume_case drnas-pt-nb201 10 9 --strategy drnas --aux-skip --derive perturbation --pt-tune 1 \
+    --space nb201
   resume_case enas-nb201 5 10 --strategy enas --space nb201 --controller-steps 2 --children 2
   resume_case spos-mobile 3 11 --strategy spos --space mobile --channels 2 --final-channels 2 \
     --trials 6 --checkpoint-every 2
@@ -131,6 +135,8 @@ resume_cases() {
     --checkpoint-every 2
   resume_case evolution-darts 3 2 --strategy evolution --space darts --layers 3 --channels 4 \
     --final-layers 3 --final-channels 4 --trials 5 --checkpoint-every 2
+  resume_case evolution-warm-nb201 3 4 --strategy evolution --space nb201 --trials 5 \
+    --checkpoint-every 2 --warm-start naswot
   resume_case random-nb201 4 4 --strategy random --space nb201 --trials 5 --checkpoint-every 3
 }
 
@@ -144,6 +150,11 @@ error_cases() {
   error_case pcdarts-mobile "pc-darts searches the darts and nb201 spaces" --strategy pc-darts \
     --space mobile
   error_case pcdarts-channels "divisible by 4" --strategy pc-darts --channels 6
+  error_case pt-gdas "perturbation.*darts, pc-darts or drnas" --strategy gdas \
+    --derive perturbation
+  error_case aux-skip-trials "aux-skip.*differentiable" --strategy random --aux-skip
+  error_case warm-start-gdas "warm-start.*--strategy evolution" --strategy gdas \
+    --warm-start naswot
   error_case missing-data "apt-get install dataset-fashion-mnist" --data-dir "$WORK/nowhere" \
     --out "$WORK/missing"
   make_idx "$WORK/idx-magic" magic

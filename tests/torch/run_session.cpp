@@ -156,6 +156,43 @@ TEST_CASE("run::Settings: the presets' architecture training; a run saved before
   }
 }
 
+TEST_CASE(
+    "run::Settings: DrNAS's presets, DARTS-'s skip and DARTS-PT's selection round-trip; "
+    "a run saved before them had neither") {
+  const auto preset = [](std::string strategy, std::string name) {
+    nas::run::Settings s;
+    s.strategy = std::move(strategy);
+    s.preset = std::move(name);
+    nas::run::apply_preset(s, [](const char*) { return false; });
+    return s;
+  };
+  const auto demo = preset("drnas", "demo");
+  CHECK(demo.arch_steps_ref == 100 * 391);  // DrNAS's 100 published epochs of 391 batches
+  CHECK(demo.epochs == 30);
+  CHECK(demo.pt_tune == 1);
+  const auto full = preset("drnas", "full");
+  CHECK(full.epochs == 100);
+  CHECK(full.pt_tune == 5);  // DARTS-PT's --proj_intv 5
+  auto s = demo;
+  s.aux_skip = true;
+  s.derive = "perturbation";
+  s.pt_tune = 3;
+  const auto back = nas::run::settings_from_json(nas::run::to_json(s));
+  CHECK(back.aux_skip);
+  CHECK(back.derive == "perturbation");
+  CHECK(back.pt_tune == 3);
+  s.warm_start = "naswot";
+  CHECK(nas::run::settings_from_json(nas::run::to_json(s)).warm_start == "naswot");
+  const std::regex newer(R"re(, "(aux_skip|derive|pt_tune|warm_start)": [^,}]+)re");
+  const auto text = std::regex_replace(nas::run::to_json(s), newer, "");
+  REQUIRE(text.find("derive") == std::string::npos);
+  const auto old = nas::run::settings_from_json(text);
+  CHECK_FALSE(old.aux_skip);
+  CHECK(old.derive == "argmax");
+  CHECK(old.pt_tune == 0);
+  CHECK(old.warm_start.empty());
+}
+
 TEST_CASE("run::then: the new callback runs after the one already there") {
   std::vector<int> order;
   std::function<void(int)> slot;

@@ -32,6 +32,7 @@
 #include "nas/data/data.hpp"
 #include "nas/eval/from_scratch.hpp"
 #include "nas/eval/metrics.hpp"
+#include "nas/eval/proxies.hpp"
 #include "nas/layout/stack.hpp"
 #include "nas/nn/supernet.hpp"
 #include "nas/ops/cost.hpp"
@@ -109,6 +110,28 @@ inline void check(const Settings& s, const Dataset& d) {
     TORCH_CHECK(s.channels % 2 == 0 && s.final_channels % 2 == 0,
                 "the darts space needs even --channels and --final-channels");
   }
+  TORCH_CHECK(s.derive == "argmax" || s.derive == "perturbation",
+              "--derive is argmax or "
+              "perturbation; got '",
+              s.derive, "'");
+  TORCH_CHECK(s.derive == "argmax" || s.strategy == "darts" || s.strategy == "pc-darts" ||
+                  s.strategy == "drnas",
+              "--derive perturbation (DARTS-PT) masks ops of a supernet that weighs every op: "
+              "darts, pc-darts or drnas, not ",
+              s.strategy);
+  TORCH_CHECK(s.pt_tune >= 0, "--pt-tune is a number of epochs >= 0; got ", s.pt_tune);
+  TORCH_CHECK(s.warm_start.empty() || s.strategy == "evolution",
+              "--warm-start (a zero-cost warm start) seeds regularized evolution's population: "
+              "use it with --strategy evolution, not ",
+              s.strategy);
+  if (!s.warm_start.empty()) (void)proxy::parse(s.warm_start);  // names the known proxies
+  TORCH_CHECK(!s.aux_skip || is_differentiable_strategy(s.strategy),
+              "--aux-skip (DARTS-'s auxiliary skip connection) is an option of the "
+              "differentiable strategies (darts, pc-darts, drnas, gdas), not of ",
+              s.strategy);
+  TORCH_CHECK(!s.aux_skip || s.space != "mobile",
+              "--aux-skip needs edges that keep their shape or halve it (nb201, darts); the "
+              "mobile space's layers change their channel count");
   if (s.strategy == "pc-darts") {
     TORCH_CHECK(s.space != "mobile",
                 "pc-darts searches the darts and nb201 spaces (partial channels need edges that "
@@ -331,6 +354,35 @@ class Session {
     found_ = result.genotype;
     if (result.stop == StopReason::identity_ops)
       out_.line("stopped early: a derived cell reached the identity-op limit");
+    if (s_.derive == "perturbation") {
+      if constexpr (requires { strategy.derive_by_perturbation(train_, valid_); }) {
+        // DARTS-PT: not checkpointed; a run stopped inside it does it again from the searched
+        // state saved after the last epoch, to the same result
+        out_.line(format("argmax of alpha: %s; selecting by perturbation (DARTS-PT) instead",
+                         to_string(*found_).c_str()));
+        PerturbationOptions pt;
+        pt.tune_epochs = s_.pt_tune;
+        pt.on_decision = [&](const PerturbationDecision& d) {
+          tick();  // a decision counts as a step for the tests' --die-after
+          // piece by piece: GCC 12 at -O3 misreads "literal" + std::string (stringop-overflow)
+          std::string kept;
+          for (const auto k : d.kept) {
+            kept += ' ';
+            kept += std::to_string(k);
+          }
+          out_.line(format("  DARTS-PT, cell kind %zu, %s %zu keeps %s%s", d.cell_kind,
+                           d.topology ? "node" : "edge", d.edge_or_node,
+                           d.topology ? "edges" : "op", kept.c_str()));
+        };
+        const SearchClock pt_clock{search_seconds_};
+        try {
+          found_ = strategy.derive_by_perturbation(train_, valid_, pt, stop_);
+        } catch (const Interrupted&) {
+          throw Preempted(folder_.path());  // the searched state is in the checkpoint
+        }
+        search_seconds_ = pt_clock.now();
+      }
+    }
   }
 
   // The weight training the settings ask for (batch, learning rate, non-finite policy), the
@@ -346,12 +398,20 @@ class Session {
             .beta_decay = s_.beta_decay};
   }
 
+  // The supernet's options: the layout's batch norms, DARTS-'s auxiliary skip if asked for.
+  [[nodiscard]] SupernetOptions supernet_options() const {
+    SupernetOptions o;
+    o.auxiliary_skip = s_.aux_skip;
+    return o;
+  }
+
   void differentiable() {
     const WeightTraining weights = weight_training();
     if (s_.strategy == "pc-darts") {
       // PC-DARTS: partial channels (K = 4) and edge normalization; architecture steps after a
       // weight-only warm-up (the presets: 3/10 of the epochs, 15 of PC-DARTS's 50)
-      Supernet<S, relax::PartialChannel> net(search_stack_);
+      Supernet<S, relax::PartialChannel> net(search_stack_, relax::PartialChannel{},
+                                             supernet_options());
       net->to(device_);
       auto options = pc_darts_options();
       options.epochs = s_.epochs;
@@ -362,14 +422,22 @@ class Session {
       PcDarts<S> pc(net, options);
       run_bilevel(pc, net);
     } else if (s_.strategy == "darts") {
-      Supernet<S, relax::Softmax> net(search_stack_);
+      Supernet<S, relax::Softmax> net(search_stack_, relax::Softmax{}, supernet_options());
       net->to(device_);
       Darts<S> darts(
           net,
           {.order = s_.order, .epochs = s_.epochs, .weights = weights, .arch = arch_training()});
       run_bilevel(darts, net);
+    } else if (s_.strategy == "drnas") {
+      // DrNAS: DARTS over Dirichlet-sampled op weights (the reference's NAS-Bench-201 search)
+      Supernet<S, relax::Dirichlet> net(search_stack_, relax::Dirichlet{}, supernet_options());
+      net->to(device_);
+      DrNas<S> drnas(
+          net,
+          {.order = s_.order, .epochs = s_.epochs, .weights = weights, .arch = arch_training()});
+      run_bilevel(drnas, net);
     } else {
-      Supernet<S, relax::Gumbel> net(search_stack_);
+      Supernet<S, relax::Gumbel> net(search_stack_, relax::Gumbel{}, supernet_options());
       net->to(device_);
       Gdas<S> gdas(net, {.epochs = s_.epochs, .weights = weights, .arch = arch_training()});
       run_bilevel(gdas, net);
@@ -493,6 +561,20 @@ class Session {
       run_trial_strategy(random, evaluator);
     } else {
       Evolution<S> evolution({.population = 10, .sample = 3, .seed = s_.seed});
+      if (!s_.warm_start.empty()) {
+        // a zero-cost warm start: the population starts from the 10 cells the proxy scores best
+        // of 100 random ones (a resumed run draws them again, then its checkpoint says where
+        // evolution is)
+        eval::ZeroCost<S> scorer(train_, {.proxy = nas::proxy::parse(s_.warm_start),
+                                          .stack = search_stack_,
+                                          .seed = s_.seed,
+                                          .device = device_});
+        evolution.seed_population(eval::best_of_random<S>(scorer, 100, 10, s_.seed + 17));
+        out_.line(
+            format("warm start: evolution's first 10 cells are the best of 100 random "
+                   "ones by %s",
+                   s_.warm_start.c_str()));
+      }
       run_trial_strategy(evolution, evaluator);
     }
   }

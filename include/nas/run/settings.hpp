@@ -21,8 +21,8 @@
 namespace nas::run {
 
 /// The strategies a Session runs, by name.
-inline constexpr std::string_view strategy_names[] = {"darts",     "pc-darts", "gdas",      "enas",
-                                                      "reinforce", "random",   "evolution", "spos"};
+inline constexpr std::string_view strategy_names[] = {
+    "darts", "pc-darts", "drnas", "gdas", "enas", "reinforce", "random", "evolution", "spos"};
 /// The built-in spaces a Session searches, by name.
 inline constexpr std::string_view space_names[] = {"nb201", "darts", "mobile"};
 /// The data sets nas::run::load_data reads, by name.
@@ -36,7 +36,7 @@ inline bool is_trial_strategy(std::string_view s) {
 inline bool is_one_shot_strategy(std::string_view s) { return s == "enas" || s == "spos"; }
 /// Strategies that train architecture weights by gradient descent.
 inline bool is_differentiable_strategy(std::string_view s) {
-  return s == "darts" || s == "pc-darts" || s == "gdas";
+  return s == "darts" || s == "pc-darts" || s == "drnas" || s == "gdas";
 }
 
 /// The settings of a search run. nas::run::apply_preset fills every number the user did not
@@ -68,10 +68,20 @@ struct Settings {
   /// differentiable strategies: the architecture steps `arch_lr` is meant for
   /// (nas::ArchTraining::reference_steps; 0: no scaling)
   std::int64_t arch_steps_ref = 0;
-  std::int64_t warmup = 0;   ///< differentiable strategies: weight-only epochs first
-  double beta_decay = 0.0;   ///< differentiable strategies: beta-DARTS's regularizer (0: off)
-  std::size_t trials = 0;    ///< trial strategies: children trained; spos: evolution trials
-  std::size_t children = 0;  ///< reinforce, enas: children per controller update
+  std::int64_t warmup = 0;  ///< differentiable strategies: weight-only epochs first
+  double beta_decay = 0.0;  ///< differentiable strategies: beta-DARTS's regularizer (0: off)
+  /// differentiable strategies: DARTS-'s auxiliary skip connection, its weight decaying from 1
+  /// to 0 over the epochs (nas::SupernetOptions::auxiliary_skip)
+  bool aux_skip = false;
+  /// darts, pc-darts, drnas: how the found cell is chosen: "argmax" (of alpha) or
+  /// "perturbation" (DARTS-PT, nas::Darts::derive_by_perturbation)
+  std::string derive = "argmax";
+  std::int64_t pt_tune = 0;  ///< derive perturbation: fine-tuning epochs between decisions
+  /// evolution: a zero-cost warm start, the proxy (nas::proxy::parse's names) that picks the
+  /// first population from 10 times as many random cells; empty: uniform (off)
+  std::string warm_start;
+  std::size_t trials = 0;            ///< trial strategies: children trained; spos: evolution trials
+  std::size_t children = 0;          ///< reinforce, enas: children per controller update
   std::size_t controller_steps = 0;  ///< enas: controller updates per epoch
   std::int64_t child_epochs = 0;     ///< trial strategies: epochs each child trains
   // final training
@@ -116,6 +126,10 @@ void for_each_setting(F&& f) {
   f("arch_steps_ref", &Settings::arch_steps_ref);
   f("warmup", &Settings::warmup);
   f("beta_decay", &Settings::beta_decay);
+  f("aux_skip", &Settings::aux_skip);
+  f("derive", &Settings::derive);
+  f("pt_tune", &Settings::pt_tune);
+  f("warm_start", &Settings::warm_start);
   f("trials", &Settings::trials);
   f("children", &Settings::children);
   f("controller_steps", &Settings::controller_steps);
@@ -148,7 +162,9 @@ inline std::string to_json(const Settings& s) {
 /// The settings `to_json` wrote. Throws c10::Error naming a missing or mistyped member. The
 /// architecture-training settings (`arch_lr`, `arch_steps_ref`, `warmup`, `beta_decay`) came
 /// later: a run that saved none of them ran with the published architecture training, which
-/// they are then set to.
+/// they are then set to. `aux_skip`, `derive`, `pt_tune` and `warm_start` came after them: a
+/// run that saved none of them ran without DARTS-'s skip, with the argmax rule, without a warm
+/// start.
 inline Settings settings_from_json(const std::string& text) {
   const auto v = json::parse(text);
   Settings s;
@@ -156,6 +172,9 @@ inline Settings settings_from_json(const std::string& text) {
   for_each_setting([&]<class T>(const char* name, T Settings::*member) {
     const std::string_view n = name;
     if (legacy && (n == "arch_lr" || n == "arch_steps_ref" || n == "warmup" || n == "beta_decay"))
+      return;
+    if ((n == "aux_skip" || n == "derive" || n == "pt_tune" || n == "warm_start") &&
+        v.find(name) == nullptr)
       return;
     if constexpr (std::is_same_v<T, std::string>)
       s.*member = detail::json_member_text(v, name, "settings");
@@ -212,7 +231,9 @@ void apply_preset(Settings& s, Given&& given) {
     set("--batch", s.batch, s.strategy == "enas" ? 160 : (s.strategy == "pc-darts" ? 256 : 64));
     set("--channels", s.channels, 16);
     set("--layers", s.layers, darts ? 8 : (mobile ? 1 : 5));
-    set("--epochs", s.epochs, s.strategy == "gdas" ? 240 : (s.strategy == "enas" ? 150 : 50));
+    set("--epochs", s.epochs,
+        s.strategy == "gdas" ? 240
+                             : (s.strategy == "enas" ? 150 : (s.strategy == "drnas" ? 100 : 50)));
     set("--lr", s.lr, s.strategy == "enas" ? 0.05 : (s.strategy == "pc-darts" ? 0.1 : 0.025));
     set("--trials", s.trials, s.strategy == "spos" ? 1000 : 100);
     set("--children", s.children, 10);
@@ -229,14 +250,17 @@ void apply_preset(Settings& s, Given&& given) {
     set("--device", s.device, torch::cuda::is_available() ? "cuda" : "cpu");
   }
   // the architecture's training: the published rate; the demo scales it to its budget (the
-  // published run's architecture steps: GDAS 240 epochs, DARTS 50, PC-DARTS 35 after its
-  // warm-up, of 391 batches of 64, PC-DARTS 98 of 256) and trains the weights alone first
+  // published run's architecture steps: GDAS 240 epochs, DrNAS 100, DARTS 50, PC-DARTS 35 after
+  // its warm-up, of 391 batches of 64, PC-DARTS 98 of 256) and trains the weights alone first
   const bool demo = s.preset == "demo", pc = s.strategy == "pc-darts";
   set("--arch-lr", s.arch_lr, pc ? 6e-4 : 3e-4);
-  set("--arch-steps-ref", s.arch_steps_ref,
-      !demo ? 0 : (s.strategy == "gdas" ? 240 * 391 : (pc ? 35 * 98 : 50 * 391)));
+  const std::int64_t published_epochs =
+      s.strategy == "gdas" ? 240 : (s.strategy == "drnas" ? 100 : 50);
+  set("--arch-steps-ref", s.arch_steps_ref, !demo ? 0 : (pc ? 35 * 98 : published_epochs * 391));
   set("--warmup", s.warmup, pc || demo ? s.epochs * 3 / 10 : 0);
   set("--beta-decay", s.beta_decay, 0.0);
+  // DARTS-PT's fine-tuning between two decisions: the reference's 5 epochs; the demo's 1
+  set("--pt-tune", s.pt_tune, demo ? 1 : 5);
 }
 
 }  // namespace nas::run
