@@ -123,14 +123,18 @@ TEST_CASE("run::Settings: presets fill what was not given; JSON reads back every
   CHECK_THROWS_AS((void)nas::run::settings_from_json("{\"strategy\": \"gdas\"}"), c10::Error);
 }
 
+namespace {
+// The settings of `strategy` under preset `name`, nothing given on a command line.
+nas::run::Settings preset(std::string strategy, std::string name) {
+  nas::run::Settings s;
+  s.strategy = std::move(strategy);
+  s.preset = std::move(name);
+  nas::run::apply_preset(s, [](const char*) { return false; });
+  return s;
+}
+}  // namespace
+
 TEST_CASE("run::Settings: the presets' architecture training; a run saved before it had one") {
-  const auto preset = [](std::string strategy, std::string name) {
-    nas::run::Settings s;
-    s.strategy = std::move(strategy);
-    s.preset = std::move(name);
-    nas::run::apply_preset(s, [](const char*) { return false; });
-    return s;
-  };
   const auto demo = preset("gdas", "demo");
   CHECK(demo.arch_lr == 3e-4);
   CHECK(demo.arch_steps_ref == 240 * 391);  // GDAS's published architecture steps
@@ -159,13 +163,6 @@ TEST_CASE("run::Settings: the presets' architecture training; a run saved before
 TEST_CASE(
     "run::Settings: DrNAS's presets, DARTS-'s skip and DARTS-PT's selection round-trip; "
     "a run saved before them had neither") {
-  const auto preset = [](std::string strategy, std::string name) {
-    nas::run::Settings s;
-    s.strategy = std::move(strategy);
-    s.preset = std::move(name);
-    nas::run::apply_preset(s, [](const char*) { return false; });
-    return s;
-  };
   const auto demo = preset("drnas", "demo");
   CHECK(demo.arch_steps_ref == 100 * 391);  // DrNAS's 100 published epochs of 391 batches
   CHECK(demo.epochs == 30);

@@ -17,6 +17,7 @@
 #include <torch/types.h>
 #include <torch/utils.h>
 
+#include <c10/core/InferenceMode.h>
 #include <c10/util/Exception.h>
 
 #include <array>
@@ -244,12 +245,14 @@ class SupernetImpl : public torch::nn::Module {
   void project_op(std::size_t kind, std::size_t edge, std::size_t op) {
     check_projection_index(kind, edge, op);
     projection_[kind][edge] = static_cast<std::int64_t>(op);
+    projection_changed();
   }
   /// Removes edge `edge` of cell kind `kind` from now on (its output is zero; DARTS-PT's
   /// topology projection on a cell that keeps some of each node's inputs).
   void remove_edge(std::size_t kind, std::size_t edge) {
     check_projection_index(kind, edge, 0);
     projection_[kind][edge] = removed_edge;
+    projection_changed();
   }
   /// The op edge `edge` of kind `kind` is fixed to, if any.
   [[nodiscard]] std::optional<std::size_t> projected_op(std::size_t kind, std::size_t edge) const {
@@ -267,13 +270,17 @@ class SupernetImpl : public torch::nn::Module {
   void set_mask(std::size_t kind, std::size_t edge, std::optional<std::size_t> op) {
     check_projection_index(kind, edge, op.value_or(0));
     mask_ = Mask{kind, edge, op ? static_cast<std::int64_t>(*op) : removed_edge};
+    projection_changed();
   }
-  void clear_mask() noexcept { mask_.reset(); }
+  void clear_mask() noexcept {
+    mask_.reset();
+    projection_changed();
+  }
   /// Undoes every projection and the mask.
   void clear_projection() {
     for (std::size_t k = 0; k < cell_kinds; ++k)
       projection_[k].assign(projection_[k].size(), free_edge);
-    mask_.reset();
+    clear_mask();
   }
   /// The architecture parameters of the cell kind named `Name` (`alpha<"normal">()`).
   template <FixedString Name>
@@ -448,27 +455,24 @@ class SupernetImpl : public torch::nn::Module {
     std::size_t kind = 0, edge = 0;
     std::int64_t op = removed_edge;  // removed_edge: the whole edge
   };
-  static constexpr std::array<std::size_t, cell_kinds> edge_counts() {
-    std::array<std::size_t, cell_kinds> n{};
-    [&]<std::size_t... I>(std::index_sequence<I...>) {
-      ((n[I] = S::template cell_at<I>::edge_count), ...);
+  // Edges and ops of each cell kind, for the run-time `kind` of the projection calls.
+  static constexpr std::size_t edge_count_of(std::size_t kind) {
+    return [&]<std::size_t... I>(std::index_sequence<I...>) {
+      return std::array<std::size_t, cell_kinds>{S::template cell_at<I>::edge_count...}[kind];
     }
     (std::make_index_sequence<cell_kinds>{});
-    return n;
   }
-  static constexpr std::array<std::size_t, cell_kinds> op_counts() {
-    std::array<std::size_t, cell_kinds> n{};
-    [&]<std::size_t... I>(std::index_sequence<I...>) {
-      ((n[I] = S::template cell_at<I>::op_count), ...);
+  static constexpr std::size_t op_count_of(std::size_t kind) {
+    return [&]<std::size_t... I>(std::index_sequence<I...>) {
+      return std::array<std::size_t, cell_kinds>{S::template cell_at<I>::op_count...}[kind];
     }
     (std::make_index_sequence<cell_kinds>{});
-    return n;
   }
   void check_projection_index(std::size_t kind, std::size_t edge, std::size_t op) const {
     TORCH_CHECK(kind < cell_kinds, "cell kind ", kind, " out of range; the space has ", cell_kinds);
-    TORCH_CHECK(edge < edge_counts()[kind] && op < op_counts()[kind], "edge ", edge, " / op ", op,
-                " out of range for cell kind ", kind, " (", edge_counts()[kind], " edges, ",
-                op_counts()[kind], " ops)");
+    TORCH_CHECK(edge < edge_count_of(kind) && op < op_count_of(kind), "edge ", edge, " / op ", op,
+                " out of range for cell kind ", kind, " (", edge_count_of(kind), " edges, ",
+                op_count_of(kind), " ops)");
   }
   [[nodiscard]] bool projects(std::size_t kind) const {
     if (mask_ && mask_->kind == kind) return true;
@@ -477,11 +481,17 @@ class SupernetImpl : public torch::nn::Module {
     return false;
   }
   // Multiplier and addend of the op weights `[edges, ops]` and the multiplier of the edge
-  // weights `[edges]` that the projection and the mask make of cell kind `kind`'s mix.
+  // weights `[edges]` that the projection and the mask make of cell kind `kind`'s mix; built
+  // once per change of the projection or the mask (and of the weights' device or type), not
+  // per forward.
   [[nodiscard]] std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> projection_tensors(
       std::size_t kind, const torch::TensorOptions& options) const {
-    const auto edges = static_cast<std::int64_t>(edge_counts()[kind]);
-    const auto ops = static_cast<std::int64_t>(op_counts()[kind]);
+    auto& cache = projection_cache_[kind];
+    if (cache.keep.defined() && cache.keep.device() == options.device() &&
+        cache.keep.dtype() == options.dtype())
+      return {cache.keep, cache.fixed, cache.edge_keep};
+    const auto edges = static_cast<std::int64_t>(edge_count_of(kind));
+    const auto ops = static_cast<std::int64_t>(op_count_of(kind));
     auto keep = torch::ones({edges, ops}, torch::kDouble);
     auto fixed = torch::zeros({edges, ops}, torch::kDouble);
     auto edge_keep = torch::ones({edges}, torch::kDouble);
@@ -506,8 +516,12 @@ class SupernetImpl : public torch::nn::Module {
         k[e * ops + mask_->op] = f[e * ops + mask_->op] = 0.0;
       }
     }
-    return {keep.to(options), fixed.to(options), edge_keep.to(options)};
+    ProjectionTensors built{keep.to(options), fixed.to(options), edge_keep.to(options)};
+    // an inference-mode tensor could not be saved for a later backward: not kept
+    if (!c10::InferenceMode::is_enabled()) cache = built;
+    return {built.keep, built.fixed, built.edge_keep};
   }
+  void projection_changed() noexcept { projection_cache_ = {}; }
   void apply_projection(std::size_t kind, EdgeMix& mix) const {
     if (!projects(kind)) return;
     TORCH_CHECK(mix.weights.defined() && mix.active.empty(),
@@ -553,10 +567,14 @@ class SupernetImpl : public torch::nn::Module {
   double auxiliary_skip_weight_ = 1.0;
   std::array<std::vector<std::int64_t>, cell_kinds> projection_ = [] {
     std::array<std::vector<std::int64_t>, cell_kinds> p;
-    for (std::size_t k = 0; k < cell_kinds; ++k) p[k].assign(edge_counts()[k], free_edge);
+    for (std::size_t k = 0; k < cell_kinds; ++k) p[k].assign(edge_count_of(k), free_edge);
     return p;
   }();
   std::optional<Mask> mask_;
+  struct ProjectionTensors {
+    torch::Tensor keep, fixed, edge_keep;
+  };
+  mutable std::array<ProjectionTensors, cell_kinds> projection_cache_{};
 };
 
 /// Module holder of nas::SupernetImpl<S, R>: `nas::Supernet<space, nas::relax::Softmax>

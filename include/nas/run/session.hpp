@@ -355,33 +355,31 @@ class Session {
     if (result.stop == StopReason::identity_ops)
       out_.line("stopped early: a derived cell reached the identity-op limit");
     if (s_.derive == "perturbation") {
-      if constexpr (requires { strategy.derive_by_perturbation(train_, valid_); }) {
-        // DARTS-PT: not checkpointed; a run stopped inside it does it again from the searched
-        // state saved after the last epoch, to the same result
-        out_.line(format("argmax of alpha: %s; selecting by perturbation (DARTS-PT) instead",
-                         to_string(*found_).c_str()));
-        PerturbationOptions pt;
-        pt.tune_epochs = s_.pt_tune;
-        pt.on_decision = [&](const PerturbationDecision& d) {
-          tick();  // a decision counts as a step for the tests' --die-after
-          // piece by piece: GCC 12 at -O3 misreads "literal" + std::string (stringop-overflow)
-          std::string kept;
-          for (const auto k : d.kept) {
-            kept += ' ';
-            kept += std::to_string(k);
-          }
-          out_.line(format("  DARTS-PT, cell kind %zu, %s %zu keeps %s%s", d.cell_kind,
-                           d.topology ? "node" : "edge", d.edge_or_node,
-                           d.topology ? "edges" : "op", kept.c_str()));
-        };
-        const SearchClock pt_clock{search_seconds_};
-        try {
-          found_ = strategy.derive_by_perturbation(train_, valid_, pt, stop_);
-        } catch (const Interrupted&) {
-          throw Preempted(folder_.path());  // the searched state is in the checkpoint
+      // DARTS-PT: not checkpointed; a run stopped inside it does it again from the searched
+      // state saved after the last epoch, to the same result
+      out_.line(format("argmax of alpha: %s; selecting by perturbation (DARTS-PT) instead",
+                       to_string(*found_).c_str()));
+      PerturbationOptions pt;
+      pt.tune_epochs = s_.pt_tune;
+      pt.on_decision = [&](const PerturbationDecision& d) {
+        tick();  // a decision counts as a step for the tests' --die-after
+        // piece by piece: GCC 12 at -O3 misreads "literal" + std::string (stringop-overflow)
+        std::string kept;
+        for (const auto k : d.kept) {
+          kept += ' ';
+          kept += std::to_string(k);
         }
-        search_seconds_ = pt_clock.now();
+        out_.line(format("  DARTS-PT, cell kind %zu, %s %zu keeps %s%s", d.cell_kind,
+                         d.topology ? "node" : "edge", d.edge_or_node, d.topology ? "edges" : "op",
+                         kept.c_str()));
+      };
+      const SearchClock pt_clock{search_seconds_};
+      try {
+        found_ = strategy.derive_by_perturbation(train_, valid_, pt, stop_);
+      } catch (const Interrupted&) {
+        throw Preempted(folder_.path());  // the searched state is in the checkpoint
       }
+      search_seconds_ = pt_clock.now();
     }
   }
 
