@@ -52,9 +52,12 @@ function(_nas_doctest_main out)
   set(${out} nas_doctest_main PARENT_SCOPE)
 endfunction()
 
-# One executable from many test files with the shared doctest main; one ctest test runs it all.
+# One executable from many test files with the shared doctest main. One ctest test runs it all;
+# with SPLIT, one ctest test per source file instead, `NAME.STEM` running the test cases of
+# STEM.cpp (doctest --source-file), so `ctest -j` spreads a long suite over the cores. Test cases
+# must then live in the .cpp files, not in shared headers (a header's cases would run nowhere).
 function(nas_add_doctest_executable name)
-  cmake_parse_arguments(PARSE_ARGV 1 arg "TORCH_PCH" "" "SOURCES;LINK;LABELS")
+  cmake_parse_arguments(PARSE_ARGV 1 arg "TORCH_PCH;SPLIT" "" "SOURCES;LINK;LABELS")
   if(NOT arg_SOURCES)
     return()
   endif()
@@ -66,8 +69,16 @@ function(nas_add_doctest_executable name)
     _nas_use_torch_pch(${name})
   endif()
   add_dependencies(nas_test_programs ${name})
-  add_test(NAME ${name} COMMAND ${name})
-  set_tests_properties(${name} PROPERTIES LABELS "unit;${arg_LABELS}")
+  if(NOT arg_SPLIT)
+    add_test(NAME ${name} COMMAND ${name})
+    set_tests_properties(${name} PROPERTIES LABELS "unit;${arg_LABELS}")
+    return()
+  endif()
+  foreach(src IN LISTS arg_SOURCES)
+    get_filename_component(stem "${src}" NAME_WE)
+    add_test(NAME ${name}.${stem} COMMAND ${name} "--source-file=*/${stem}.cpp")
+    set_tests_properties(${name}.${stem} PROPERTIES LABELS "unit;${arg_LABELS}")
+  endforeach()
 endfunction()
 
 # Compile-time tests: a successful build of `all` is the pass.

@@ -113,14 +113,23 @@ for prefix, n in (("train", 512), ("t10k", 128)):
 PY
 }
 
+# --- kill-and-resume and SIGTERM-and-resume equivalence, every strategy (steps or trials as the
+# kill point; TINY has 4 steps per epoch; ENAS: 4 weight steps then 4 trials per epoch, SPOS: 8
+# weight steps then its trials), in three parts so that ctest -j runs them side by side
 resume_cases() {
-  # --- kill-and-resume and SIGTERM-and-resume equivalence, every strategy (steps or trials as
-  # the kill point; TINY has 4 steps per epoch; ENAS: 4 weight steps then 4 trials per epoch,
-  # SPOS: 8 weight steps then its trials)
+  resume_cases_1
+  resume_cases_2
+  resume_cases_3
+}
+
+resume_cases_1() {
   resume_case gdas-nb201 6 3 --strategy gdas --space nb201
   resume_case darts2-darts 6 5 --strategy darts --order 2 --space darts --layers 3 \
     --channels 4 --final-layers 3 --final-channels 4
   resume_case darts-mobile 5 4 --strategy darts --space mobile --channels 2 --final-channels 2
+}
+
+resume_cases_2() {
   resume_case pcdarts-nb201 6 7 --strategy pc-darts --space nb201 --channels 4
   resume_case pcdarts-darts 6 2 --strategy pc-darts --space darts --layers 3 --channels 4 \
     --final-layers 3 --final-channels 4
@@ -129,6 +138,9 @@ resume_cases() {
   resume_case drnas-pt-nb201 10 9 --strategy drnas --aux-skip --derive perturbation --pt-tune 1 \
     --space nb201
   resume_case enas-nb201 5 10 --strategy enas --space nb201 --controller-steps 2 --children 2
+}
+
+resume_cases_3() {
   resume_case spos-mobile 3 11 --strategy spos --space mobile --channels 2 --final-channels 2 \
     --trials 6 --checkpoint-every 2
   resume_case reinforce-nb201 3 3 --strategy reinforce --space nb201 --trials 5 --children 2 \
